@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Automatic audit trail (change data capture) for PostgreSQL.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        io.pgtrail.worker.WorkerCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

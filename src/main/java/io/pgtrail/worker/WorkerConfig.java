@@ -28,7 +28,8 @@ public record WorkerConfig(
     Endpoint destination,
     List<String> ignoreColumns,
     Metrics metrics,
-    Batch batch) {
+    Batch batch,
+    Reconnect reconnect) {
 
   public static final String SOURCE_PASSWORD_ENV = "PGTRAIL_SOURCE_PASSWORD";
   public static final String DESTINATION_PASSWORD_ENV = "PGTRAIL_DESTINATION_PASSWORD";
@@ -52,6 +53,17 @@ public record WorkerConfig(
 
     public Duration maxDelay() {
       return Duration.ofMillis(maxDelayMs == null ? 200 : maxDelayMs);
+    }
+  }
+
+  /** Capped exponential backoff after losing the source or the destination. */
+  public record Reconnect(Long initialDelayMs, Long maxDelayMs) {
+    public Duration initialDelay() {
+      return Duration.ofMillis(initialDelayMs == null ? 500 : initialDelayMs);
+    }
+
+    public Duration maxDelay() {
+      return Duration.ofMillis(maxDelayMs == null ? 30_000 : maxDelayMs);
     }
   }
 
@@ -126,6 +138,9 @@ public record WorkerConfig(
     if (batch().maxDelay().isNegative()) {
       throw new IllegalArgumentException("batch.maxDelayMs must not be negative");
     }
+    if (reconnect().initialDelay().toMillis() < 1 || reconnect().maxDelay().compareTo(reconnect().initialDelay()) < 0) {
+      throw new IllegalArgumentException("reconnect.initialDelayMs must be at least 1 and at most reconnect.maxDelayMs");
+    }
     return this;
   }
 
@@ -162,6 +177,10 @@ public record WorkerConfig(
   @Override
   public Batch batch() {
     return batch == null ? new Batch(null, null) : batch;
+  }
+
+  public Reconnect reconnect() {
+    return reconnect == null ? new Reconnect(null, null) : reconnect;
   }
 
   public ConnectionSettings sourceSettings(Map<String, String> env) {
