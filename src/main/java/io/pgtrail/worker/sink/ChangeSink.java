@@ -20,6 +20,7 @@ import org.postgresql.copy.CopyManager;
  * {@code INSERT ... ON CONFLICT DO NOTHING}, and so are the following batches until one has no replays.
  */
 public final class ChangeSink implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChangeSink.class);
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String STAGING = "pgtrail_staging";
 
@@ -96,6 +97,8 @@ public final class ChangeSink implements AutoCloseable {
       }
       absorbing = true;
       absorbed = true;
+      LOG.info("the destination already holds part of this batch (a replay after a restart);"
+          + " writing through the staging table until replays stop");
       try {
         inserted = writeThroughStaging();
       } catch (SQLException again) {
