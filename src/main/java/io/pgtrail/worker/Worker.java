@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
   private static final long STATUS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
   private static final long LAG_QUERY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   /** Everything the loop needs, resolved (passwords included) from the config. */
@@ -199,9 +200,14 @@ public final class Worker implements Runnable {
       }
     }
 
+    /** On stop, the transaction being read is finished first (for a few seconds at most) so its ack is clean. */
     private void loop() throws Exception {
       long idleSince = System.nanoTime();
-      while (!stopRequested) {
+      long stopDeadline = 0;
+      while (!stopRequested || inTransaction && System.nanoTime() < stopDeadline) {
+        if (stopRequested && stopDeadline == 0) {
+          stopDeadline = System.nanoTime() + STOP_GRACE_NANOS;
+        }
         ByteBuffer data = stream.readPending();
         long now = System.nanoTime();
         if (data != null) {
