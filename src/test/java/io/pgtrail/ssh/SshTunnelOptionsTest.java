@@ -138,5 +138,4 @@ class SshTunnelOptionsTest {
     new CommandLine(probe).parseArgs(args);
     return probe.ssh;
   }
-
 }

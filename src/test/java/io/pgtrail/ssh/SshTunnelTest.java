@@ -16,6 +16,7 @@ import io.pgtrail.ssh.SshTunnelException.Reason;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.testing.TestSshServer;
+import io.pgtrail.testing.TestTcpProxy;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -95,6 +96,17 @@ class SshTunnelTest {
     });
     assertThat(tunnel.route(database).database()).isEqualTo(database.database());
     assertThat(tunnel.route(database).user()).isEqualTo(database.user());
+  }
+
+  @Test
+  void replicationConnectionsWorkThroughTheTunnel() throws Exception {
+    SshTunnel tunnel = open(settings().withHostKeyFingerprint(jump.hostKeyFingerprint()));
+
+    try (Connection replication = (Connection) PgConnections.openReplication(tunnel.route(database));
+        ResultSet rs = replication.createStatement().executeQuery("IDENTIFY_SYSTEM")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString("dbname")).isEqualTo(database.database());
+    }
   }
 
   @Test
@@ -207,6 +219,25 @@ class SshTunnelTest {
     await().atMost(Duration.ofSeconds(10)).until(tunnel::isConnected);
     assertThat(tunnel.localPort()).isEqualTo(port);
     assertThat(tunnel.lastFailure()).isEmpty();
+    assertThat(greeting(tunnel.route(database))).isEqualTo("hello");
+  }
+
+  @Test
+  void aSilentlyDeadLinkIsDetectedByHeartbeatsAndReplaced() throws Exception {
+    TestTcpProxy link = TestTcpProxy.start(jump.host(), jump.port());
+    resources.add(link);
+    SshTunnelSettings throughLink = new SshTunnelSettings(jump.host(), link.port(), TestSshServer.USER,
+        key.privateKeyText(), null, jump.hostKeyFingerprint(), null);
+    SshTunnel.Timeouts quickHeartbeat = new SshTunnel.Timeouts(
+        Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofMillis(500));
+    SshTunnel tunnel = SshTunnel.open(throughLink, database.host(), database.port(), quickHeartbeat);
+    resources.add(tunnel);
+
+    link.freeze();
+    await().atMost(Duration.ofSeconds(15)).until(() -> !tunnel.isConnected());
+    link.thaw();
+
+    await().atMost(Duration.ofSeconds(15)).until(tunnel::isConnected);
     assertThat(greeting(tunnel.route(database))).isEqualTo("hello");
   }
 
