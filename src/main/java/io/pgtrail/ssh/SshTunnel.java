@@ -73,6 +73,14 @@ public final class SshTunnel implements Closeable {
       Duration reconnectMaxDelay) {
     public static final Timeouts DEFAULT =
         new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30));
+
+    public Timeouts {
+      for (Duration d : new Duration[] {connect, heartbeat, reconnectInitialDelay, reconnectMaxDelay}) {
+        if (d == null || d.isNegative() || d.isZero()) {
+          throw new IllegalArgumentException("SSH tunnel timeouts must be positive durations");
+        }
+      }
+    }
   }
 
   private final SshTunnelSettings settings;
@@ -416,8 +424,10 @@ public final class SshTunnel implements Closeable {
       return;
     }
     try {
-      ensureConnected();
-      LOG.info("SSH tunnel {}: re-established on 127.0.0.1:{}", describe(), localPort);
+      if (!isConnected()) {
+        ensureConnected();
+        LOG.info("SSH tunnel {}: re-established on 127.0.0.1:{}", describe(), localPort);
+      }
     } catch (SshTunnelException e) {
       Duration next = previousDelay.multipliedBy(2);
       next = next.compareTo(timeouts.reconnectMaxDelay()) > 0 ? timeouts.reconnectMaxDelay() : next;
