@@ -118,9 +118,11 @@ public final class HostKeyTrust {
       return new Decision(Verdict.TRUSTED_ON_FIRST_USE, "the jump host " + where + " is not pinned; accepted its "
           + "host key " + fingerprint + " on first use (hostKeyPolicy acceptNew): pin it");
     }
-    return new Decision(Verdict.UNKNOWN, "no trusted host key is configured for the jump host " + where
-        + " (it presented " + fingerprint + "): set the known hosts lines or the host key fingerprint, "
-        + "or hostKeyPolicy acceptNew to trust the first key");
+    String missing = knownHosts.isEmpty()
+        ? "no trusted host key is configured for the jump host " + where
+        : "none of the " + knownHosts.size() + " known hosts line(s) is for the jump host " + where;
+    return new Decision(Verdict.UNKNOWN, missing + " (it presented " + fingerprint + "): set the known hosts "
+        + "lines or the host key fingerprint, or hostKeyPolicy acceptNew to trust the first key");
   }
 
   /** The same trust plus one more fingerprint trusted for every host: how a tunnel pins a first-use key. */

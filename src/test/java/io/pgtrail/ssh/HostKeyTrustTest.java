@@ -57,7 +57,9 @@ class HostKeyTrustTest {
     assertThat(trust.check("10.0.0.5", 22, JUMP.publicKey()).verdict()).isEqualTo(Verdict.TRUSTED);
     assertThat(trust.check("jump.example.com", 2222, JUMP.publicKey()).verdict()).isEqualTo(Verdict.MISMATCH);
     assertThat(trust.check("jump.example.com", 2222, IMPOSTOR.publicKey()).verdict()).isEqualTo(Verdict.TRUSTED);
-    assertThat(trust.check("other.example.com", 22, JUMP.publicKey()).verdict()).isEqualTo(Verdict.UNKNOWN);
+    Decision otherHost = trust.check("other.example.com", 22, JUMP.publicKey());
+    assertThat(otherHost.verdict()).isEqualTo(Verdict.UNKNOWN);
+    assertThat(otherHost.message()).startsWith("none of the 2 known hosts line(s) is for the jump host other.example.com:22");
   }
 
   @Test
