@@ -292,22 +292,30 @@ public final class SshTunnel implements Closeable {
       if (closed) {
         throw new IllegalStateException("the SSH tunnel " + describe() + " is closed");
       }
-      rejection = null;
-      ClientSession newSession = startSession();
       try {
-        authenticate(newSession);
-        SshdSocketAddress bound = forward(newSession, wantedPort);
-        session = newSession;
-        localPort = bound.getPort();
+        establish(wantedPort);
         lastFailure = null;
-      } catch (SshTunnelException | RuntimeException e) {
-        newSession.close(true);
-        lastFailure = e instanceof SshTunnelException ste ? ste : null;
+      } catch (SshTunnelException e) {
+        lastFailure = e;
         throw e;
       }
-      if (!newSession.isOpen()) {
-        onSessionClosed(newSession);
-      }
+    }
+  }
+
+  private void establish(int wantedPort) throws SshTunnelException {
+    rejection = null;
+    ClientSession newSession = startSession();
+    try {
+      authenticate(newSession);
+      SshdSocketAddress bound = forward(newSession, wantedPort);
+      session = newSession;
+      localPort = bound.getPort();
+    } catch (SshTunnelException | RuntimeException e) {
+      newSession.close(true);
+      throw e;
+    }
+    if (!newSession.isOpen()) {
+      onSessionClosed(newSession);
     }
   }
 

@@ -250,8 +250,10 @@ class SshTunnelTest {
 
     assertThatThrownBy(tunnel::ensureConnected)
         .isInstanceOfSatisfying(SshTunnelException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNREACHABLE));
+    assertThat(tunnel.lastFailure()).get().extracting(SshTunnelException::reason).isEqualTo(Reason.UNREACHABLE);
     jump.restart();
     tunnel.ensureConnected();
+    assertThat(tunnel.lastFailure()).isEmpty();
     assertThat(greeting(tunnel.route(database))).isEqualTo("hello");
   }
 
