@@ -223,6 +223,22 @@ class SshTunnelTest {
   }
 
   @Test
+  void aLocalPortTakenWhileTheJumpHostWasDownIsReplacedByAnother() throws Exception {
+    SshTunnel tunnel = open(settings().withHostKeyFingerprint(jump.hostKeyFingerprint()));
+    int oldPort = tunnel.localPort();
+    jump.stop();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !tunnel.isConnected());
+
+    try (ServerSocket squatter = new ServerSocket(oldPort, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      jump.restart();
+      await().atMost(Duration.ofSeconds(10)).until(tunnel::isConnected);
+
+      assertThat(tunnel.localPort()).isNotEqualTo(oldPort);
+      assertThat(greeting(tunnel.route(database))).isEqualTo("hello");
+    }
+  }
+
+  @Test
   void aSilentlyDeadLinkIsDetectedByHeartbeatsAndReplaced() throws Exception {
     TestTcpProxy link = TestTcpProxy.start(jump.host(), jump.port());
     resources.add(link);
