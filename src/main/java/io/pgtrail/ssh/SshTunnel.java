@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>{@link #open} connects, authenticates, binds an ephemeral local port and checks once that the
- * jump host forwards to the target; each failure is an {@link SshTunnelException} with a {@link
+ * <p>{@link #open} connects, authenticates, binds an ephemeral local port and checks that the jump
+ * host forwards to the target (so does every reconnection); each failure is an {@link SshTunnelException} with a {@link
  * SshTunnelException.Reason}. Afterwards the tunnel keeps itself up: when the SSH session drops
  * (jump host restarted, network cut, heartbeat unanswered) it reconnects in the background with
  * backoff and binds the same local port again, so callers just open a new JDBC connection to the
@@ -139,7 +139,6 @@ public final class SshTunnel implements Closeable {
     SshTunnel tunnel = new SshTunnel(settings, targetHost, targetPort, timeouts);
     try {
       tunnel.connect(0);
-      tunnel.checkForwarding();
       return tunnel;
     } catch (SshTunnelException | RuntimeException e) {
       tunnel.close();
@@ -202,7 +201,8 @@ public final class SshTunnel implements Closeable {
    * Asks the jump host to open one connection to the target and closes it again, so a forward the
    * jump host refuses (or a target it cannot reach) shows up as {@link
    * SshTunnelException.Reason#FORWARDING_FAILED} instead of a JDBC connection that ends at once.
-   * PostgreSQL does not log a connection that sends no bytes.
+   * Every (re)connection does this before the tunnel counts as up. PostgreSQL does not log a
+   * connection that sends no bytes.
    */
   public void checkForwarding() throws SshTunnelException {
     ClientSession current = session;
@@ -210,20 +210,22 @@ public final class SshTunnel implements Closeable {
       throw new SshTunnelException(SshTunnelException.Reason.UNREACHABLE,
           "the SSH session to " + settings.redacted() + " is down");
     }
-    try (ChannelDirectTcpip channel = current.createDirectTcpipChannel(
-        new SshdSocketAddress(LOOPBACK, localPort), target)) {
+    checkForwarding(current, localPort);
+  }
+
+  private void checkForwarding(ClientSession through, int port) throws SshTunnelException {
+    String refused = "the jump host " + settings.redacted() + " did not forward to " + target.getHostName() + ":"
+        + target.getPort();
+    String fix = ": check that it allows TCP forwarding (AllowTcpForwarding) and can reach the database";
+    try (ChannelDirectTcpip channel = through.createDirectTcpipChannel(new SshdSocketAddress(LOOPBACK, port), target)) {
       OpenFuture opened = channel.open();
       if (!opened.await(timeouts.connect()) || !opened.isOpened()) {
-        throw new SshTunnelException(SshTunnelException.Reason.FORWARDING_FAILED,
-            "the jump host " + settings.redacted() + " did not forward to " + target.getHostName() + ":"
-                + target.getPort() + " (" + reasonOf(opened.getException(), "no answer within "
-                + timeouts.connect().toSeconds() + "s") + "): check that it allows TCP forwarding "
-                + "(AllowTcpForwarding) and can reach the database");
+        throw new SshTunnelException(SshTunnelException.Reason.FORWARDING_FAILED, refused + " ("
+            + reasonOf(opened.getException(), "no answer within " + timeouts.connect().toSeconds() + "s") + ")" + fix);
       }
     } catch (IOException e) {
       throw new SshTunnelException(SshTunnelException.Reason.FORWARDING_FAILED,
-          "the jump host " + settings.redacted() + " did not forward to " + target.getHostName() + ":"
-              + target.getPort() + " (" + reasonOf(e, "I/O error") + ")", e);
+          refused + " (" + reasonOf(e, "I/O error") + ")" + fix, e);
     }
   }
 
@@ -308,6 +310,7 @@ public final class SshTunnel implements Closeable {
     try {
       authenticate(newSession);
       SshdSocketAddress bound = forward(newSession, wantedPort);
+      checkForwarding(newSession, bound.getPort());
       session = newSession;
       localPort = bound.getPort();
     } catch (SshTunnelException | RuntimeException e) {

@@ -204,6 +204,22 @@ class SshTunnelTest {
   }
 
   @Test
+  void aJumpHostThatStopsForwardingIsNotCountedAsReconnected() throws Exception {
+    SshTunnel tunnel = open(settings().withHostKeyFingerprint(jump.hostKeyFingerprint()));
+    jump.denyForwarding();
+    jump.stop();
+    jump.restart();
+
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        tunnel.lastFailure().map(e -> e.reason() == Reason.FORWARDING_FAILED).orElse(false));
+    assertThat(tunnel.isConnected()).isFalse();
+    jump.allowForwarding();
+
+    await().atMost(Duration.ofSeconds(10)).until(tunnel::isConnected);
+    assertThat(greeting(tunnel.route(database))).isEqualTo("hello");
+  }
+
+  @Test
   void aRestartedJumpHostIsReconnectedOnTheSameLocalPort() throws Exception {
     SshTunnel tunnel = open(settings().withHostKeyFingerprint(jump.hostKeyFingerprint()));
     int port = tunnel.localPort();

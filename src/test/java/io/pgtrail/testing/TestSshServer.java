@@ -69,6 +69,10 @@ public final class TestSshServer implements AutoCloseable {
     forwardingAllowed = false;
   }
 
+  public void allowForwarding() {
+    forwardingAllowed = true;
+  }
+
   public String host() {
     return "127.0.0.1";
   }
