@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.SshClient;
@@ -46,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>{@link #open} connects, authenticates, binds an ephemeral local port and checks that the jump
- * host forwards to the target (so does every reconnection); each failure is an {@link SshTunnelException} with a {@link
- * SshTunnelException.Reason}. Afterwards the tunnel keeps itself up: when the SSH session drops
+ * host forwards to the target (so does every reconnection); each failure is an {@link
+ * SshTunnelException} with a {@link SshTunnelException.Reason}. Afterwards the tunnel keeps itself up: when the SSH session drops
  * (jump host restarted, network cut, heartbeat unanswered) it reconnects in the background with
  * backoff and binds the same local port again, so callers just open a new JDBC connection to the
  * same address. Connections that were open through the old session are broken and must be reopened.
@@ -424,7 +425,7 @@ public final class SshTunnel implements Closeable {
     reconnectScheduled = true;
     try {
       reconnector.schedule(() -> reconnect(delay), delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       reconnectScheduled = false;
     }
   }

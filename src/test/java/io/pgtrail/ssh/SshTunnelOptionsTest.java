@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.nio.file.Files;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -22,6 +25,27 @@ class SshTunnelOptionsTest {
   @Command(name = "probe")
   static final class Probe {
     @Mixin SshTunnelOptions ssh;
+  }
+
+  @Command(name = "runner")
+  static final class Runner implements Callable<Integer> {
+    @Mixin SshTunnelOptions ssh;
+
+    @Override
+    public Integer call() {
+      return ssh.settings().isPresent() ? 0 : 1;
+    }
+  }
+
+  @Test
+  void aCommandUsingTheMixinAnswersBadInputAsAUsageError() {
+    StringWriter err = new StringWriter();
+    CommandLine commandLine = new CommandLine(new Runner()).setErr(new PrintWriter(err));
+
+    int exitCode = commandLine.execute("--ssh-host", "jump", "--ssh-user", "u");
+
+    assertThat(exitCode).isEqualTo(CommandLine.ExitCode.USAGE);
+    assertThat(err.toString()).contains("--ssh-host needs --ssh-key-file", "Usage: runner");
   }
 
   @Test

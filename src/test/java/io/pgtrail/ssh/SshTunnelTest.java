@@ -11,12 +11,14 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnectException;
 import io.pgtrail.postgres.PgConnections;
 import io.pgtrail.ssh.SshTunnelException.Reason;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.testing.TestSshServer;
 import io.pgtrail.testing.TestTcpProxy;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -245,7 +247,7 @@ class SshTunnelTest {
     jump.stop();
     await().atMost(Duration.ofSeconds(10)).until(() -> !tunnel.isConnected());
 
-    try (ServerSocket squatter = new ServerSocket(oldPort, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+    try (ServerSocket squatter = new ServerSocket(oldPort, 1, InetAddress.getByName("127.0.0.1"))) {
       jump.restart();
       await().atMost(Duration.ofSeconds(10)).until(tunnel::isConnected);
 
@@ -297,7 +299,7 @@ class SshTunnelTest {
     tunnel.close();
 
     assertThat(tunnel.isConnected()).isFalse();
-    assertThatThrownBy(() -> PgConnections.open(routed)).isInstanceOf(io.pgtrail.postgres.PgConnectException.class);
+    assertThatThrownBy(() -> PgConnections.open(routed)).isInstanceOf(PgConnectException.class);
     assertThatThrownBy(tunnel::ensureConnected).isInstanceOf(IllegalStateException.class);
   }
 
