@@ -63,10 +63,13 @@ class SshTunnelTest {
   }
 
   @AfterEach
-  void noPrivateKeyMaterialWasLogged() throws Exception {
+  void closeEverythingThenCheckThreadsAndLogs() throws Exception {
     for (int i = resources.size() - 1; i >= 0; i--) {
       resources.get(i).close();
     }
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+        .as("threads left behind by closed tunnels")
+        .noneMatch(t -> t.getName().startsWith("sshd-SshClient") || t.getName().startsWith("pgtrail-ssh-reconnect")));
     stopCapturingLogs();
     assertThat(logs.list).as("Apache SSHD debug events captured")
         .anyMatch(e -> e.getLoggerName().startsWith("org.apache.sshd") && e.getLevel() == Level.DEBUG);
