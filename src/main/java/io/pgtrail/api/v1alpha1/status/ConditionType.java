@@ -3,7 +3,6 @@ package io.pgtrail.api.v1alpha1.status;
 /** Condition types (positive polarity). {@code Ready} summarizes the others. */
 public final class ConditionType {
   public static final String READY = "Ready";
-  public static final String SPEC_VALID = "SpecValid";
   public static final String CREDENTIALS_RESOLVED = "CredentialsResolved";
   public static final String CONNECTED = "Connected";
   public static final String WAL_LEVEL_LOGICAL = "WalLevelLogical";
