@@ -199,7 +199,11 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
   @Override
   public DeleteControl cleanup(SourceDatabase source, Context<SourceDatabase> context) {
     metrics.forgetSource(source.getMetadata().getNamespace(), source.getMetadata().getName());
-    return cleanup.run(source);
+    DeleteControl control = cleanup.run(source);
+    if (control.isRemoveFinalizer()) {
+      conditionEvents.forget(source);
+    }
+    return control;
   }
 
   @Override
