@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         io.pgtrail.cli.CheckCommand.class,
         io.pgtrail.cli.SqlCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
+        io.pgtrail.operator.OperatorCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
