@@ -35,6 +35,22 @@ final class Helm {
     return run(arguments);
   }
 
+  /**
+   * The NOTES a {@code helm install} prints, rendered without a cluster ({@code --dry-run=client}
+   * with no kubeconfig).
+   */
+  static String installNotes(String... extraArguments) {
+    List<String> arguments = new ArrayList<>(List.of("install", RELEASE, ProjectFiles.chart().toString(),
+        "--namespace", NAMESPACE, "--dry-run=client"));
+    arguments.addAll(List.of(extraArguments));
+    String output = run(arguments).requireSuccess().stdout();
+    int notes = output.indexOf("NOTES:");
+    if (notes < 0) {
+      throw new IllegalStateException("helm install --dry-run printed no NOTES:\n" + output);
+    }
+    return output.substring(notes);
+  }
+
   /** Renders the chart and returns every manifest, in order. */
   static List<JsonNode> render(String... extraArguments) {
     return parseManifests(template(extraArguments).requireSuccess().stdout());
@@ -64,7 +80,9 @@ final class Helm {
     Map<String, String> environment = Map.of(
         "HELM_CACHE_HOME", home.resolve("cache").toString(),
         "HELM_CONFIG_HOME", home.resolve("config").toString(),
-        "HELM_DATA_HOME", home.resolve("data").toString());
+        "HELM_DATA_HOME", home.resolve("data").toString(),
+        // never a real cluster: client-side dry runs only
+        "KUBECONFIG", home.resolve("no-kubeconfig").toString());
     try {
       return Command.run(command, ProjectFiles.root(), environment, TIMEOUT);
     } catch (IOException e) {
