@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     description = "Automatic audit trail (change data capture) for PostgreSQL.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        io.pgtrail.cli.CheckCommand.class,
+        io.pgtrail.cli.SqlCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
