@@ -11,8 +11,11 @@ import picocli.CommandLine.Command;
     description = "Automatic audit trail (change data capture) for PostgreSQL.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        io.pgtrail.cli.CheckCommand.class,
+        io.pgtrail.cli.SqlCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
         io.pgtrail.worker.bench.BenchCommand.class,
+        io.pgtrail.operator.OperatorCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -23,7 +26,12 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (for tests and for {@link #main}). */
   public static int run(String... args) {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    return commandLine().execute(args);
+  }
+
+  /** The configured command line, for callers that redirect its output. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
   @Override

@@ -1,0 +1,294 @@
+package io.pgtrail.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Tells whether a database is ready for change data capture, check by check, and how to fix what is
+ * not, in the words of the hosting provider. Reads the catalog only; changes nothing.
+ */
+public final class Preflight {
+  public static final int MIN_SERVER_MAJOR = 14;
+  private static final int LISTED = 5;
+
+  private final Connection connection;
+  private final ConnectionSettings target;
+  private final SetupRequest request;
+  private final Provider provider;
+
+  private Preflight(Connection connection, ConnectionSettings target, SetupRequest request) {
+    this.connection = connection;
+    this.target = target;
+    this.request = request;
+    this.provider = request.provider();
+  }
+
+  public static PreflightReport run(Connection c, ConnectionSettings target, SetupRequest request)
+      throws SQLException {
+    return new Preflight(c, target, request).run();
+  }
+
+  private PreflightReport run() throws SQLException {
+    Catalog.ServerFacts server = Catalog.server(connection);
+    Catalog.RoleFacts role = Catalog.role(connection);
+    ScopeResolution scope = ScopeResolution.resolve(connection, request.scope());
+    Optional<Catalog.PublicationFacts> publication =
+        Catalog.publication(connection, request.publication(), server.major());
+    Optional<ReplicationSlots.SlotStatus> slot = ReplicationSlots.read(connection, request.slot());
+    PublicationShape shape = PublicationShape.forScope(request.scope(), scope.tableNames(), server.major());
+
+    List<CheckResult> checks = new ArrayList<>();
+    checks.add(serverVersion(server));
+    checks.add(walLevel(server));
+    checks.add(replicationRight(role));
+    checks.add(replicationSlots(server, slot.isPresent()));
+    checks.add(walSenders(server));
+    checks.add(pooler());
+    checks.add(publicationRight(role, shape, publication));
+    checks.add(tableOwnership(scope, publication));
+    checks.add(eventTriggerRight(role));
+    checks.add(trackedTables(scope));
+    checks.add(primaryKeys(scope));
+    checks.add(walRetention(server));
+    checks.add(existingSlot(slot, publication));
+    checks.add(existingPublication(publication));
+    return new PreflightReport(server.version(), server.versionNum(), checks);
+  }
+
+  private CheckResult serverVersion(Catalog.ServerFacts server) {
+    if (server.major() < MIN_SERVER_MAJOR) {
+      return CheckResult.failed(CheckId.SERVER_VERSION, "PostgreSQL " + server.version(),
+          "pgtrail needs PostgreSQL " + MIN_SERVER_MAJOR + " or newer: upgrade the server.");
+    }
+    return CheckResult.ok(CheckId.SERVER_VERSION, "PostgreSQL " + server.version());
+  }
+
+  private CheckResult walLevel(Catalog.ServerFacts server) {
+    if (!"logical".equals(server.walLevel())) {
+      return CheckResult.failed(CheckId.WAL_LEVEL, "wal_level = " + server.walLevel(),
+          ProviderGuide.walLevel(provider));
+    }
+    return CheckResult.ok(CheckId.WAL_LEVEL, "wal_level = logical");
+  }
+
+  private CheckResult replicationRight(Catalog.RoleFacts role) {
+    if (request.managedRole() != null) {
+      return managedRoleRight(role);
+    }
+    String who = "role " + Identifiers.quote(role.name());
+    if (role.superuser()) {
+      return CheckResult.ok(CheckId.REPLICATION_PRIVILEGE, who + " is a superuser");
+    }
+    if (role.replication()) {
+      return CheckResult.ok(CheckId.REPLICATION_PRIVILEGE, who + " has REPLICATION");
+    }
+    if (role.rdsReplication()) {
+      return CheckResult.ok(CheckId.REPLICATION_PRIVILEGE, who + " is a member of rds_replication");
+    }
+    return CheckResult.failed(CheckId.REPLICATION_PRIVILEGE,
+        who + " has neither REPLICATION nor superuser" + (provider == Provider.AWS_RDS ? " nor rds_replication" : ""),
+        ProviderGuide.replicationRight(provider, role.name()));
+  }
+
+  private CheckResult managedRoleRight(Catalog.RoleFacts role) {
+    String who = "role " + Identifiers.quote(role.name());
+    if (!provider.canCreateReplicationRole()) {
+      return CheckResult.failed(CheckId.REPLICATION_PRIVILEGE,
+          provider.displayName() + " does not allow new roles with REPLICATION",
+          "Use credentials.mode provided with the platform's own user. " + ProviderGuide.replicationRight(provider,
+              role.name()));
+    }
+    boolean canCreate = role.superuser() || role.createRole() && (provider != Provider.SELF_MANAGED || role.replication());
+    if (!canCreate) {
+      return CheckResult.failed(CheckId.REPLICATION_PRIVILEGE,
+          who + " cannot create a replication role (needs CREATEROLE" + (provider == Provider.SELF_MANAGED
+              ? " and REPLICATION, or superuser)" : ")"),
+          "Connect with a role that has CREATEROLE (and REPLICATION), or use credentials.mode provided.");
+    }
+    return CheckResult.ok(CheckId.REPLICATION_PRIVILEGE, who + " can create the replication role "
+        + Identifiers.quote(request.managedRole().name()));
+  }
+
+  private CheckResult replicationSlots(Catalog.ServerFacts server, boolean slotExists) {
+    String observed = server.slotsUsed() + " of max_replication_slots = " + server.maxReplicationSlots() + " in use";
+    if (slotExists) {
+      return CheckResult.ok(CheckId.REPLICATION_SLOTS, observed + " (the slot exists already)");
+    }
+    if (server.slotsUsed() >= server.maxReplicationSlots()) {
+      return CheckResult.failed(CheckId.REPLICATION_SLOTS, observed,
+          "Raise max_replication_slots (needs a restart) or drop unused slots: "
+              + "SELECT slot_name, active FROM pg_replication_slots;");
+    }
+    return CheckResult.ok(CheckId.REPLICATION_SLOTS, observed);
+  }
+
+  private CheckResult walSenders(Catalog.ServerFacts server) {
+    String observed = server.walSendersUsed() + " of max_wal_senders = " + server.maxWalSenders() + " in use";
+    if (server.walSendersUsed() >= server.maxWalSenders()) {
+      return CheckResult.failed(CheckId.WAL_SENDERS, observed, "Raise max_wal_senders (needs a restart).");
+    }
+    return CheckResult.ok(CheckId.WAL_SENDERS, observed);
+  }
+
+  private CheckResult pooler() {
+    String host = target.host().toLowerCase(Locale.ROOT);
+    boolean poolerHost = host.contains("pooler") || host.contains("pgbouncer") || host.contains("supavisor");
+    boolean poolerPort = target.port() == 6543 || target.port() == 6432;
+    if (poolerHost || poolerPort) {
+      return CheckResult.failed(CheckId.POOLER, target.host() + ":" + target.port() + " looks like a connection pooler",
+          ProviderGuide.pooler(provider));
+    }
+    return CheckResult.ok(CheckId.POOLER, target.host() + ":" + target.port());
+  }
+
+  private CheckResult publicationRight(Catalog.RoleFacts role, PublicationShape shape,
+      Optional<Catalog.PublicationFacts> publication) {
+    if (publication.isPresent() && !publication.get().owned() && !role.superuser()) {
+      return CheckResult.failed(CheckId.PUBLICATION_PRIVILEGE,
+          "publication " + Identifiers.quote(request.publication()) + " belongs to another role",
+          "Connect as the publication's owner, or choose another publication name.");
+    }
+    if (publication.isEmpty() && !role.createOnDatabase() && !role.superuser()) {
+      return CheckResult.failed(CheckId.PUBLICATION_PRIVILEGE,
+          "role " + Identifiers.quote(role.name()) + " lacks CREATE on the database",
+          "Run GRANT CREATE ON DATABASE " + Identifiers.quote(target.database()) + " TO "
+              + Identifiers.quote(role.name()) + ";");
+    }
+    if (shape.needsSuperuser() && !role.superuser()) {
+      return CheckResult.failed(CheckId.PUBLICATION_PRIVILEGE,
+          (shape.allTables() ? "FOR ALL TABLES" : "FOR TABLES IN SCHEMA") + " needs a superuser",
+          ProviderGuide.superuserForPublication(provider));
+    }
+    return CheckResult.ok(CheckId.PUBLICATION_PRIVILEGE,
+        shape.allTables() ? "FOR ALL TABLES" : shape.schemas().isEmpty() ? "FOR TABLE list" : "FOR TABLES IN SCHEMA");
+  }
+
+  private CheckResult tableOwnership(ScopeResolution scope, Optional<Catalog.PublicationFacts> publication) {
+    Set<QualifiedName> published = publication.map(Catalog.PublicationFacts::publishedTables).orElse(Set.of());
+    List<QualifiedName> notOwned = scope.tables().stream()
+        .filter(t -> !t.owned())
+        .filter(t -> t.replicaIdentity() != 'f' || !published.contains(t.name()))
+        .map(Catalog.TableFacts::name)
+        .toList();
+    if (!notOwned.isEmpty()) {
+      return CheckResult.failed(CheckId.TABLE_OWNERSHIP,
+          notOwned.size() + " tracked table(s) not owned: " + list(notOwned), ProviderGuide.tableOwnership(provider));
+    }
+    return CheckResult.ok(CheckId.TABLE_OWNERSHIP, "all " + scope.tables().size() + " tracked tables can be altered");
+  }
+
+  private CheckResult eventTriggerRight(Catalog.RoleFacts role) {
+    if (!request.trackNewTables()) {
+      return CheckResult.skipped(CheckId.EVENT_TRIGGER_PRIVILEGE, "tracking of new tables is off");
+    }
+    if (!request.scope().coversNewTables()) {
+      return CheckResult.skipped(CheckId.EVENT_TRIGGER_PRIVILEGE, "the scope lists tables only; new tables are not in it");
+    }
+    boolean allowed = role.superuser()
+        || provider == Provider.AWS_RDS && role.rdsSuperuser()
+        || provider == Provider.GCP_CLOUD_SQL && role.cloudSqlSuperuser();
+    if (!allowed) {
+      return CheckResult.failed(CheckId.EVENT_TRIGGER_PRIVILEGE,
+          "role " + Identifiers.quote(role.name()) + " cannot create event triggers", ProviderGuide.eventTrigger(provider));
+    }
+    return CheckResult.ok(CheckId.EVENT_TRIGGER_PRIVILEGE, "role " + Identifiers.quote(role.name()) + " can create event triggers");
+  }
+
+  private CheckResult trackedTables(ScopeResolution scope) {
+    List<String> problems = new ArrayList<>();
+    if (!scope.missingSchemas().isEmpty()) {
+      problems.add("schema(s) not found: " + scope.missingSchemas().stream().map(Identifiers::quote)
+          .collect(Collectors.joining(", ")));
+    }
+    if (!scope.missingTables().isEmpty()) {
+      problems.add("table(s) not found: " + list(scope.missingTables()));
+    }
+    if (!problems.isEmpty()) {
+      return CheckResult.failed(CheckId.TRACKED_TABLES, String.join("; ", problems),
+          "Fix the names in the tracking configuration (names are case-sensitive, as in the catalog), or create them.");
+    }
+    if (scope.tables().isEmpty()) {
+      return CheckResult.warning(CheckId.TRACKED_TABLES, "no table matches the tracking scope yet",
+          "Nothing will be recorded until tables exist in the tracked schemas.");
+    }
+    return CheckResult.ok(CheckId.TRACKED_TABLES, scope.tables().size() + " table(s) tracked");
+  }
+
+  private CheckResult primaryKeys(ScopeResolution scope) {
+    List<QualifiedName> withoutKey = scope.tables().stream()
+        .filter(t -> !t.hasPrimaryKey())
+        .map(Catalog.TableFacts::name)
+        .toList();
+    if (!withoutKey.isEmpty()) {
+      return CheckResult.warning(CheckId.PRIMARY_KEYS, withoutKey.size() + " table(s) without primary key: "
+          + list(withoutKey), "Their changes are recorded with an empty primary_key; add a primary key to find "
+          + "a row's history by key.");
+    }
+    return CheckResult.ok(CheckId.PRIMARY_KEYS, "every tracked table has a primary key");
+  }
+
+  private CheckResult walRetention(Catalog.ServerFacts server) {
+    String value = server.maxSlotWalKeepSize();
+    if (value == null || "-1".equals(value.trim())) {
+      return CheckResult.warning(CheckId.WAL_RETENTION_LIMIT, "max_slot_wal_keep_size = -1 (unbounded)",
+          "A stopped worker makes the slot retain WAL without limit and can fill the disk: set "
+              + "max_slot_wal_keep_size (e.g. ALTER SYSTEM SET max_slot_wal_keep_size = '50GB'; then reload), "
+              + "and alert on slot lag.");
+    }
+    return CheckResult.ok(CheckId.WAL_RETENTION_LIMIT, "max_slot_wal_keep_size = " + value);
+  }
+
+  private CheckResult existingSlot(Optional<ReplicationSlots.SlotStatus> slot,
+      Optional<Catalog.PublicationFacts> publication) throws SQLException {
+    String name = Identifiers.quote(request.slot());
+    if (slot.isEmpty()) {
+      return CheckResult.ok(CheckId.EXISTING_SLOT, "slot " + name + " will be created");
+    }
+    ReplicationSlots.SlotStatus s = slot.get();
+    if (!ReplicationSlots.PLUGIN.equals(s.plugin())) {
+      return CheckResult.failed(CheckId.EXISTING_SLOT, "slot " + name + " exists with plugin " + s.plugin(),
+          "Choose another slot name, or drop it: SELECT pg_drop_replication_slot(" + Identifiers.literal(request.slot()) + ");");
+    }
+    if (!connection.getCatalog().equals(s.database())) {
+      return CheckResult.failed(CheckId.EXISTING_SLOT, "slot " + name + " exists for database " + Identifiers.quote(s.database()),
+          "Slot names are unique per server: choose another slot name.");
+    }
+    Optional<OwnerMarker> marker = publication.flatMap(p -> OwnerMarker.parse(p.comment()));
+    boolean ours = marker.isPresent() && marker.get().ownerId().equals(request.ownerId())
+        && request.slot().equals(marker.get().slot());
+    if (!ours) {
+      return CheckResult.failed(CheckId.EXISTING_SLOT, "slot " + name + " exists and was not created for this source",
+          "Choose another slot name, or drop the old slot if nothing uses it: SELECT pg_drop_replication_slot("
+              + Identifiers.literal(request.slot()) + ");");
+    }
+    return CheckResult.ok(CheckId.EXISTING_SLOT, "slot " + name + " exists" + (s.active() ? " and is in use" : "")
+        + ", retaining " + s.retainedWalBytes() + " bytes of WAL");
+  }
+
+  private CheckResult existingPublication(Optional<Catalog.PublicationFacts> publication) {
+    String name = Identifiers.quote(request.publication());
+    if (publication.isEmpty()) {
+      return CheckResult.ok(CheckId.EXISTING_PUBLICATION, "publication " + name + " will be created");
+    }
+    Optional<OwnerMarker> marker = OwnerMarker.parse(publication.get().comment());
+    if (marker.isPresent() && marker.get().ownerId().equals(request.ownerId())) {
+      return CheckResult.ok(CheckId.EXISTING_PUBLICATION, "publication " + name + " exists and is managed by pgtrail");
+    }
+    String observed = marker.isPresent()
+        ? "publication " + name + " is managed by another pgtrail source (" + marker.get().ownerId() + ")"
+        : "publication " + name + " exists and was not created by pgtrail";
+    return CheckResult.failed(CheckId.EXISTING_PUBLICATION, observed,
+        "Choose another publication name, or drop the existing one if nothing uses it: DROP PUBLICATION " + name + ";");
+  }
+
+  private static String list(List<QualifiedName> names) {
+    String shown = names.stream().limit(LISTED).map(QualifiedName::quoted).collect(Collectors.joining(", "));
+    return names.size() > LISTED ? shown + " and " + (names.size() - LISTED) + " more" : shown;
+  }
+}

@@ -1,0 +1,76 @@
+package io.pgtrail.postgres;
+
+/** Fix-it texts per hosting provider, taken from the source-database guide. */
+final class ProviderGuide {
+  private ProviderGuide() {}
+
+  static String walLevel(Provider provider) {
+    return switch (provider) {
+      case SELF_MANAGED -> "Run ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL "
+          + "(it only slightly increases WAL volume).";
+      case AWS_RDS -> "In a DB parameter group for your engine version set rds.logical_replication = 1, "
+          + "apply the group to the instance and reboot it (Multi-AZ clusters: reboot the writer).";
+      case GCP_CLOUD_SQL -> "Set the database flag cloudsql.logical_decoding = on and restart the instance; "
+          + "SHOW wal_level; then returns logical.";
+      case SUPABASE -> "Supabase runs with wal_level = logical; make sure you connect to the database host "
+          + "directly (connection pooling off), not to the pooler.";
+      case NEON -> "Enable logical replication in the Neon project settings (Settings > Logical Replication).";
+      case RENDER -> "Open a Render support request \"Configure database for logical replication\": "
+          + "set wal_level to logical, add the REPLICATION permission to the database user.";
+    };
+  }
+
+  static String replicationRight(Provider provider, String user) {
+    String role = Identifiers.quote(user);
+    return switch (provider) {
+      case SELF_MANAGED, NEON -> "Run ALTER ROLE " + role + " WITH REPLICATION; as a superuser, or use "
+          + "credentials.mode managedRole to let pgtrail create a replication role.";
+      case AWS_RDS -> "Run GRANT rds_replication TO " + role + "; as the master user.";
+      case GCP_CLOUD_SQL -> "Run ALTER USER " + role + " WITH REPLICATION; as a cloudsqlsuperuser.";
+      case SUPABASE -> "Supabase cannot grant REPLICATION to new roles: connect as the postgres user "
+          + "with the direct (non-pooled) connection details.";
+      case RENDER -> "Render cannot grant REPLICATION to new roles: open a support request asking to "
+          + "add the REPLICATION permission to " + role + ".";
+    };
+  }
+
+  static String pooler(Provider provider) {
+    return switch (provider) {
+      case SUPABASE -> "Replication needs a direct connection: in the Supabase project settings untoggle "
+          + "\"Use connection pooling\" and use the db.<project>.supabase.co host on port 5432.";
+      case NEON -> "Replication needs a direct connection: use the Neon host name without \"-pooler\" "
+          + "(turn off \"Pooled connection\" on the dashboard).";
+      case RENDER -> "Use the full host name ending in .render.com from the External Database URL.";
+      default -> "Replication needs a direct connection to PostgreSQL: point the host and port at the "
+          + "server itself, not at PgBouncer or another pooler.";
+    };
+  }
+
+  static String superuserForPublication(Provider provider) {
+    return switch (provider) {
+      case AWS_RDS -> "A publication FOR ALL TABLES or FOR TABLES IN SCHEMA needs superuser rights, which RDS "
+          + "does not give: list the tables to track instead (TrackingPolicy tables, or --tables).";
+      case SUPABASE, RENDER, NEON, GCP_CLOUD_SQL -> "A publication FOR ALL TABLES or FOR TABLES IN SCHEMA needs "
+          + "superuser rights the platform does not give: list the tables to track instead.";
+      case SELF_MANAGED -> "A publication FOR ALL TABLES or FOR TABLES IN SCHEMA needs a superuser: connect as "
+          + "one for setup, or list the tables to track instead.";
+    };
+  }
+
+  static String eventTrigger(Provider provider) {
+    return switch (provider) {
+      case AWS_RDS -> "Event triggers need the rds_superuser role: run GRANT rds_superuser TO <user>; or turn "
+          + "off trackNewTables.";
+      case GCP_CLOUD_SQL -> "Event triggers need the cloudsqlsuperuser role, or turn off trackNewTables.";
+      case SELF_MANAGED -> "Event triggers need a superuser: run the setup as one, or turn off trackNewTables "
+          + "(new tables are then added on the next reconcile, without REPLICA IDENTITY FULL until then).";
+      default -> "Event triggers need superuser-like rights this platform may not give: turn off "
+          + "trackNewTables and add new tables to the tracking policy explicitly.";
+    };
+  }
+
+  static String tableOwnership(Provider provider) {
+    return "REPLICA IDENTITY FULL and per-table publications need the table owner (or a member of the owner "
+        + "role): connect as the owner, run GRANT <owner> TO <user>; or stop tracking these tables.";
+  }
+}
