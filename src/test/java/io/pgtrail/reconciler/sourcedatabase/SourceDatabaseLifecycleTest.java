@@ -44,6 +44,7 @@ class SourceDatabaseLifecycleTest {
   void stop() {
     List<Event> events = harness.cluster.allEvents();
     harness.close();
+    db.dropSlots();
     String logs = harness.logs.text();
     assertThat(logs).isNotEmpty().doesNotContain(db.adminPassword).doesNotContain(db.destinationPassword);
     assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(e.getMessage())
@@ -70,6 +71,7 @@ class SourceDatabaseLifecycleTest {
     assertThat(status.slot.walStatus).isNotBlank();
     String publication = status.publicationName;
     assertThat(publication).isEqualTo("pgtrail_apps_orders");
+    assertThat(status.slotName).isEqualTo(db.slotName);
     assertThat(db.publishedTables(publication)).containsExactly("public.orders");
     assertThat(db.slotExists(status.slotName)).isTrue();
     assertThat(db.replicaIdentity("public.orders")).isEqualTo("f");
