@@ -425,7 +425,9 @@ final class SourceSteps {
         : WorkerResources.DEFAULT_METRICS_PORT;
     WorkerResources.Inputs inputs = new WorkerResources.Inputs(image,
         spec.worker == null ? null : spec.worker.imagePullPolicy, spec.worker == null ? null : spec.worker.resources,
-        port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns());
+        port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
+        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxRows,
+        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs);
     String yaml = WorkerResources.workerYaml(inputs);
     OwnedResources.apply(client, run.source, WorkerResources.configMap(run.source, inputs), yaml);
     Secret stored = OwnedResources.applySecret(client, run.source, WorkerResources.secret(run.source, inputs));

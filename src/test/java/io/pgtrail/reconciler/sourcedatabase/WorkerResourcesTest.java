@@ -19,7 +19,7 @@ class WorkerResourcesTest {
   static final WorkerResources.Endpoint DEST = new WorkerResources.Endpoint("audit", 5432, "audit", "writer",
       "disable", "w-pass", null);
   static final WorkerResources.Inputs INPUTS = new WorkerResources.Inputs("img:1", null, null, 9090, SOURCE, DEST,
-      "pgtrail_slot", "pgtrail_pub", List.of("*.updated_at", "orders.note"));
+      "pgtrail_slot", "pgtrail_pub", List.of("*.updated_at", "orders.note"), 1000, null);
 
   static SourceDatabase source() {
     SourceDatabase sdb = new SourceDatabase();
@@ -36,6 +36,7 @@ class WorkerResourcesTest {
     assertThat(doc.at("/source/passwordFile").asText()).isEqualTo("/etc/pgtrail/source/password");
     assertThat(doc.at("/destination/passwordFile").asText()).isEqualTo("/etc/pgtrail/destination/password");
     assertThat(doc.at("/metrics/port").asInt()).isEqualTo(9090);
+    assertThat(doc.at("/batch").toString()).isEqualTo("{\"maxRows\":1000}");
     assertThat(doc.at("/ignoreColumns").toString()).isEqualTo("[\"*.updated_at\",\"orders.note\"]");
     ConnectionSettings source = ConnectionSettings.parse(doc.at("/source/url").asText());
     assertThat(source.user()).isEqualTo("pg trail");
