@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         io.pgtrail.cli.CheckCommand.class,
         io.pgtrail.cli.SqlCommand.class,
+        io.pgtrail.worker.WorkerCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
     })
 public final class Main implements Runnable {
@@ -24,7 +25,12 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (for tests and for {@link #main}). */
   public static int run(String... args) {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    return commandLine().execute(args);
+  }
+
+  /** The configured command line, for callers that redirect its output. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
   @Override

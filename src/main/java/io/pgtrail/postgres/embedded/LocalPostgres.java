@@ -66,7 +66,8 @@ public final class LocalPostgres implements AutoCloseable {
         .setServerConfig("max_wal_senders", Integer.toString(config.maxWalSenders))
         .setServerConfig("max_connections", Integer.toString(config.maxConnections))
         .setServerConfig("fsync", config.fsync ? "on" : "off")
-        .setServerConfig("synchronous_commit", "off")
+        // zonky defaults to asynchronous commit, which hides fresh commits from logical decoding for up to a second
+        .setServerConfig("synchronous_commit", "on")
         .setServerConfig("full_page_writes", config.fsync ? "on" : "off")
         .setServerConfig("shared_buffers", "128MB")
         .setServerConfig("wal_sender_timeout", "30s")
