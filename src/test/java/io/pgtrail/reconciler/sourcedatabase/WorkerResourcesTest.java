@@ -48,6 +48,17 @@ class WorkerResourcesTest {
   }
 
   @Test
+  void theWorkerAcceptsTheRenderedConfig() {
+    var config = io.pgtrail.worker.WorkerConfig.parse(WorkerResources.workerYaml(INPUTS));
+    assertThat(config.slot()).isEqualTo("pgtrail_slot");
+    assertThat(config.publication()).isEqualTo("pgtrail_pub");
+    assertThat(config.ignoreColumns()).containsExactly("*.updated_at", "orders.note");
+    assertThat(config.batch().maxRowsOrDefault()).isEqualTo(1000);
+    assertThat(config.metrics().portOrDefault()).isEqualTo(9090);
+    assertThat(config.source().passwordFile()).isEqualTo("/etc/pgtrail/source/password");
+  }
+
+  @Test
   void secretCarriesPasswordsAndCaAsData() {
     var secret = WorkerResources.secret(source(), INPUTS);
     assertThat(SecretData.value(secret, "source-password")).contains("s3cret");
