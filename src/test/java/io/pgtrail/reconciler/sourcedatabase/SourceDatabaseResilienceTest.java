@@ -126,6 +126,24 @@ class SourceDatabaseResilienceTest {
   }
 
   @Test
+  void cleanupGivesUpAfterTheTimeout() throws Exception {
+    harness.withOptions(o -> o.withIntervals(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(3)))
+        .startOperator();
+    harness.apply(SourceFixture.policy("policy", "src", List.of("orders"), List.of()));
+    harness.apply(db.source("src"));
+    SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+    harness.cluster.createSecret(db.secretName, Map.of("username", db.adminUser, "password", "gone"));
+    harness.client().resource(ready).delete();
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.source("src") == null);
+    assertThat(harness.cluster.events(ready)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("CleanupFailed"));
+    assertThat(harness.cluster.events(ready)).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("CleanupAbandoned");
+      assertThat(e.getMessage()).contains(ready.getStatus().slotName);
+    });
+    assertThat(db.slotExists(ready.getStatus().slotName)).isTrue();
+  }
+
+  @Test
   void retainedWalAboveTheLimitIsAWarning() throws Exception {
     harness.startOperator();
     harness.apply(SourceFixture.policy("policy", "src", List.of("orders"), List.of()));
