@@ -59,6 +59,7 @@ class OperatorProcessTest {
       assertThat(lease.getSpec().getHolderIdentity()).isNotBlank();
     });
     assertThat(get("/healthz").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> harness.operator().isLeading());
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("/readyz").statusCode()).isEqualTo(200));
 
     harness.apply(orphanPolicy(MockCluster.NAMESPACE));
@@ -83,6 +84,22 @@ class OperatorProcessTest {
     harness.awaitPolicy("p", "Ready", "False", "SourceNotFound");
     await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).untilAsserted(() ->
         assertThat(harness.client().resource(outside).get().getStatus().conditions).isEmpty());
+  }
+
+  @Test
+  void aSecondReplicaStandsByReadyUntilTheLeaseIsFree() throws Exception {
+    await().atMost(Duration.ofSeconds(10)).until(() -> harness.operator().isLeading());
+    OperatorOptions options = OperatorOptions.defaults().withHttpPort(0)
+        .withWatchNamespaces(java.util.Set.of(MockCluster.NAMESPACE))
+        .withLeaderElection(true, MockCluster.NAMESPACE);
+    try (var client = harness.cluster.newClient();
+        PgtrailOperator standby = new PgtrailOperator(client, options).start()) {
+      var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + standby.httpPort() + "/readyz"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).contains("standby");
+      assertThat(standby.isLeading()).isFalse();
+    }
   }
 
   @Test
