@@ -23,7 +23,12 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (for tests and for {@link #main}). */
   public static int run(String... args) {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    return commandLine().execute(args);
+  }
+
+  /** The configured command line, for callers that redirect its output. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
   @Override

@@ -25,16 +25,24 @@ public final class SetupScripts {
     if (managedRoleName != null) {
       roleSteps(out, r, managedRoleName);
     }
+    publicationStep(out, r, staticShape);
     String contextSchema = null;
     if (r.contextTriggers()) {
       contextSchema = schema;
       step(out, "Context function (Bemi's protocol: /*Bemi {json} Bemi*/ comments become logical messages)");
-      out.append("DO ").append(DO_TAG).append("\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = '")
+      out.append("DO ").append(DO_TAG).append("\nDECLARE\n  marker jsonb;\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = '")
           .append(Catalog.CONTEXT_FUNCTION).append("') THEN\n")
-          .append(indent(SetupSql.createContextFunction(schema), "    ")).append(";\n  END IF;\nEND\n")
+          .append(indent(SetupSql.createContextFunction(schema), "    ")).append(";\n")
+          .append("    -- record it as pgtrail's, so teardown removes it\n")
+          .append("    BEGIN\n      SELECT obj_description(oid, 'pg_publication')::jsonb INTO marker FROM pg_publication WHERE pubname = ")
+          .append(Identifiers.literal(r.publication())).append(";\n")
+          .append("      IF marker ->> 'managedBy' = 'pgtrail' THEN\n")
+          .append("        EXECUTE format('COMMENT ON PUBLICATION %I IS %L', ").append(Identifiers.literal(r.publication()))
+          .append(", jsonb_set(marker, '{contextFunctionSchema}', to_jsonb(").append(Identifiers.literal(schema))
+          .append("::text))::text);\n      END IF;\n")
+          .append("    EXCEPTION WHEN invalid_text_representation THEN\n      NULL;\n    END;\n  END IF;\nEND\n")
           .append(DO_TAG).append(";\n");
     }
-    publicationStep(out, r, staticShape);
     step(out, "REPLICA IDENTITY FULL on tracked tables" + (r.contextTriggers() ? ", context triggers" : "")
         + " (recorded in the ownership marker)");
     SetupSql.NewTableRules rules = new SetupSql.NewTableRules(r.publication(), r.scope(), false, contextSchema);
@@ -101,10 +109,12 @@ public final class SetupScripts {
       boolean schemaForm = !staticShape.schemas().isEmpty();
       if (schemaForm) {
         out.append("  IF current_setting('server_version_num')::int >= 150000 THEN\n")
+            .append("    -- EXECUTE: PostgreSQL 14 cannot even parse TABLES IN SCHEMA\n")
             .append("    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = ").append(pub).append(") THEN\n      ")
-            .append(SetupSql.createPublication(r.publication(), staticShape)).append(";\n      ").append(comment)
-            .append(";\n    ELSE\n      ")
-            .append(SetupSql.convergePublication(r.publication(), false, staticShape).get(0))
+            .append("EXECUTE ").append(Identifiers.literal(SetupSql.createPublication(r.publication(), staticShape)))
+            .append(";\n      ").append(comment)
+            .append(";\n    ELSE\n      EXECUTE ")
+            .append(Identifiers.literal(SetupSql.convergePublication(r.publication(), false, staticShape).get(0)))
             .append(";\n    END IF;\n    RETURN;\n  END IF;\n");
       }
       out.append("  SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY n.nspname, c.relname)")
@@ -141,8 +151,8 @@ public final class SetupScripts {
     step(out, "Remove the context triggers pgtrail installed"
         + (r.dropPublicationAndSlot() ? "; REPLICA IDENTITY back to DEFAULT where pgtrail set FULL" : ""));
     out.append("DO ").append(DO_TAG).append("\nDECLARE\n  marker jsonb;\n  t jsonb;\n  trg record;\nBEGIN\n")
-        .append("  SELECT obj_description(oid, 'pg_publication')::jsonb INTO marker FROM pg_publication WHERE pubname = ")
-        .append(pub).append(";\n")
+        .append("  BEGIN\n    SELECT obj_description(oid, 'pg_publication')::jsonb INTO marker FROM pg_publication WHERE pubname = ")
+        .append(pub).append(";\n  EXCEPTION WHEN invalid_text_representation THEN\n    marker := NULL;\n  END;\n")
         .append("  IF marker IS NULL OR marker ->> 'managedBy' IS DISTINCT FROM 'pgtrail' THEN\n")
         .append("    RAISE NOTICE 'pgtrail: publication % has no pgtrail marker; nothing else to undo', ").append(pub)
         .append(";\n    RETURN;\n  END IF;\n")

@@ -23,7 +23,8 @@ public final class TestPostgres {
 
   public static synchronized LocalPostgres shared(PgVersion version) {
     return SHARED.computeIfAbsent(version, v -> {
-      LocalPostgres server = start(v, b -> b);
+      // Many test classes share this server and slots are per server: leave room for all of them.
+      LocalPostgres server = start(v, b -> b.maxReplicationSlots(400).maxWalSenders(100));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
           server.close();

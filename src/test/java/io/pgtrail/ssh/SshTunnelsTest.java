@@ -1,0 +1,108 @@
+package io.pgtrail.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.testing.PgVersion;
+import io.pgtrail.testing.TestPostgres;
+import io.pgtrail.testing.TestSshServer;
+import java.sql.Connection;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SshTunnelsTest {
+  private static final SshTunnel.Timeouts FAST = new SshTunnel.Timeouts(
+      Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMillis(500));
+
+  private static ConnectionSettings database;
+
+  private TestSshServer jump;
+  private SshTunnels tunnels;
+  private SshTunnelSettings settings;
+
+  @BeforeAll
+  static void createDatabase() {
+    database = TestPostgres.newDatabase(PgVersion.primary(), "ssh_tunnels");
+  }
+
+  @BeforeEach
+  void start() {
+    jump = TestSshServer.start();
+    SshKeyPair key = SshKeyPair.generate(SshKeyPair.comment("shop", "orders"));
+    jump.authorize(key.publicKeyLine());
+    settings = new SshTunnelSettings(jump.host(), jump.port(), TestSshServer.USER, key.privateKeyText(), null,
+        jump.hostKeyFingerprint(), null);
+    tunnels = new SshTunnels(FAST);
+  }
+
+  @AfterEach
+  void stop() {
+    tunnels.close();
+    jump.close();
+  }
+
+  @Test
+  void theSameIdAndSettingsShareOneTunnel() throws Exception {
+    SshTunnel first = tunnels.acquire("shop/orders", settings, database.host(), database.port());
+    SshTunnel second = tunnels.acquire("shop/orders", settings, database.host(), database.port());
+
+    assertThat(second).isSameAs(first);
+    assertThat(tunnels.get("shop/orders")).containsSame(first);
+    try (Connection c = PgConnections.open(second.route(database))) {
+      assertThat(c.isValid(2)).isTrue();
+    }
+  }
+
+  @Test
+  void changedSettingsReplaceTheTunnel() throws Exception {
+    SshTunnel first = tunnels.acquire("shop/orders", settings, database.host(), database.port());
+
+    SshTunnel second = tunnels.acquire("shop/orders",
+        settings.withHostKeyFingerprint(null).withKnownHosts(jump.knownHostsLine()), database.host(), database.port());
+
+    assertThat(second).isNotSameAs(first);
+    assertThat(first.isConnected()).isFalse();
+    assertThat(second.isConnected()).isTrue();
+  }
+
+  @Test
+  void aFailedOpenRegistersNothing() {
+    SshTunnelSettings wrongPin = settings.withHostKeyFingerprint(SshKeyPair.generate("").fingerprint());
+
+    assertThatThrownBy(() -> tunnels.acquire("shop/orders", wrongPin, database.host(), database.port()))
+        .isInstanceOfSatisfying(SshTunnelException.class,
+            e -> assertThat(e.reason()).isEqualTo(SshTunnelException.Reason.HOST_KEY_MISMATCH));
+    assertThat(tunnels.get("shop/orders")).isEmpty();
+  }
+
+  @Test
+  void acquireReconnectsATunnelWhoseSessionDropped() throws Exception {
+    SshTunnel tunnel = tunnels.acquire("shop/orders", settings, database.host(), database.port());
+    jump.stop();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !tunnel.isConnected());
+
+    assertThatThrownBy(() -> tunnels.acquire("shop/orders", settings, database.host(), database.port()))
+        .isInstanceOfSatisfying(SshTunnelException.class,
+            e -> assertThat(e.reason()).isEqualTo(SshTunnelException.Reason.UNREACHABLE));
+    jump.restart();
+
+    assertThat(tunnels.acquire("shop/orders", settings, database.host(), database.port())).isSameAs(tunnel);
+    assertThat(tunnel.isConnected()).isTrue();
+  }
+
+  @Test
+  void releaseClosesTheTunnel() throws Exception {
+    SshTunnel tunnel = tunnels.acquire("shop/orders", settings, database.host(), database.port());
+
+    tunnels.release("shop/orders");
+
+    assertThat(tunnel.isConnected()).isFalse();
+    assertThat(tunnels.get("shop/orders")).isEmpty();
+  }
+}
