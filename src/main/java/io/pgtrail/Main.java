@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         io.pgtrail.cli.CheckCommand.class,
         io.pgtrail.cli.SqlCommand.class,
+        io.pgtrail.worker.WorkerCommand.class,
+        io.pgtrail.operator.OperatorCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

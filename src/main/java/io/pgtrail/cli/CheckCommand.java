@@ -14,7 +14,13 @@ import io.pgtrail.postgres.PreflightReport;
 import io.pgtrail.postgres.SetupRequest;
 import io.pgtrail.postgres.SetupScripts;
 import java.io.PrintWriter;
+import io.pgtrail.ssh.ServerHostKey;
+import io.pgtrail.ssh.SshTunnel;
+import io.pgtrail.ssh.SshTunnelException;
+import io.pgtrail.ssh.SshTunnelOptions;
+import io.pgtrail.ssh.SshTunnelSettings;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.sql.Connection;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -49,6 +55,8 @@ public final class CheckCommand implements Callable<Integer> {
 
   @Mixin ScopeOptions scope;
 
+  @Mixin SshTunnelOptions ssh;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -62,15 +70,22 @@ public final class CheckCommand implements Callable<Integer> {
       err.println("pgtrail check: " + e.getMessage());
       return CANNOT_CONNECT;
     }
+    Optional<SshTunnelSettings> tunnelSettings = ssh.settings();
     PreflightReport report;
-    try (Connection c = PgConnections.open(settings)) {
-      report = Preflight.run(c, settings, request);
-    } catch (PgConnectException e) {
-      if (output == Output.json) {
-        out.println(connectErrorJson(e));
+    try (SshTunnel tunnel = tunnelSettings.isPresent() ? SshTunnel.open(tunnelSettings.get(), settings) : null) {
+      ConnectionSettings route = tunnel == null ? settings : tunnel.route(settings);
+      if (tunnel != null) {
+        tunnel.hostKey().filter(ServerHostKey::trustedOnFirstUse).ifPresent(key -> err.println(
+            "pgtrail check: trusted the jump host key on first use; pin it with --ssh-host-key-fingerprint "
+                + key.fingerprint()));
       }
-      err.println("pgtrail check: " + e.getMessage());
-      return CANNOT_CONNECT;
+      try (Connection c = PgConnections.open(route)) {
+        report = Preflight.run(c, settings, request);
+      }
+    } catch (SshTunnelException e) {
+      return cannotConnect(out, err, e.reason().camelCase(), e.getMessage());
+    } catch (PgConnectException e) {
+      return cannotConnect(out, err, e.reason().camelCase(), e.getMessage());
     }
     if (output == Output.json) {
       out.println(toJson(settings, report));
@@ -114,11 +129,15 @@ public final class CheckCommand implements Callable<Integer> {
     return json.writeValueAsString(root);
   }
 
-  private static String connectErrorJson(PgConnectException e) {
-    ObjectNode root = new ObjectMapper().createObjectNode();
-    root.put("ready", false);
-    root.put("reason", e.reason().camelCase());
-    root.put("error", e.getMessage());
-    return root.toString();
+  private int cannotConnect(PrintWriter out, PrintWriter err, String reason, String message) {
+    if (output == Output.json) {
+      ObjectNode root = new ObjectMapper().createObjectNode();
+      root.put("ready", false);
+      root.put("reason", reason);
+      root.put("error", message);
+      out.println(root);
+    }
+    err.println("pgtrail check: " + message);
+    return CANNOT_CONNECT;
   }
 }

@@ -1,0 +1,23 @@
+package io.pgtrail.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** Where the source database runs; the ids match the engine's provider ids. */
+public enum Provider {
+  @JsonProperty("selfManaged") SELF_MANAGED("selfManaged"),
+  @JsonProperty("awsRds") AWS_RDS("awsRds"),
+  @JsonProperty("gcpCloudSql") GCP_CLOUD_SQL("gcpCloudSql"),
+  @JsonProperty("supabase") SUPABASE("supabase"),
+  @JsonProperty("neon") NEON("neon"),
+  @JsonProperty("render") RENDER("render");
+
+  private final String id;
+
+  Provider(String id) {
+    this.id = id;
+  }
+
+  public String id() {
+    return id;
+  }
+}

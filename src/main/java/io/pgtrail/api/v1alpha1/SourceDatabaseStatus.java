@@ -1,0 +1,69 @@
+package io.pgtrail.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the operator observed and did; rebuilt from scratch on every reconcile. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SourceDatabaseStatus {
+  public Long observedGeneration;
+
+  @JsonPropertyDescription("Ready summarizes the others; each condition's message says how to fix a failure.")
+  public List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("PostgreSQL server version, e.g. 17.6.")
+  public String serverVersion;
+
+  public String publicationName;
+  public String slotName;
+
+  @JsonPropertyDescription("The role the worker streams with.")
+  public String replicationUser;
+
+  @JsonPropertyDescription("Operator-owned Secret with the managed role's password (credentials.mode managedRole).")
+  public String managedRoleSecret;
+
+  public Integer trackedTableCount;
+
+  @JsonPropertyDescription("The tracked tables (schema.table), at most 500 listed.")
+  public List<String> trackedTables;
+
+  @JsonPropertyDescription("TrackingPolicies (name and generation) the publication currently reflects.")
+  public List<AppliedPolicy> appliedPolicies;
+
+  public SlotFacts slot;
+
+  @JsonPropertyDescription("Public key to authorize on the SSH jump host (sshTunnel).")
+  public String sshPublicKey;
+
+  public String workerDeployment;
+
+  /** A TrackingPolicy generation merged into the publication. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class AppliedPolicy {
+    public String name;
+    public Long generation;
+
+    public AppliedPolicy() {}
+
+    public AppliedPolicy(String name, Long generation) {
+      this.name = name;
+      this.generation = generation;
+    }
+  }
+
+  /** pg_replication_slots facts for the slot. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class SlotFacts {
+    public Boolean active;
+    @JsonPropertyDescription("WAL kept for the slot (bytes behind the current WAL position).")
+    public Long retainedWalBytes;
+    @JsonPropertyDescription("retainedWalBytes in human form (e.g. 12Mi).")
+    public String retainedWal;
+    public String walStatus;
+    public String confirmedFlushLsn;
+  }
+}

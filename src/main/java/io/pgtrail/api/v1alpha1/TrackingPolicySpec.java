@@ -1,0 +1,43 @@
+package io.pgtrail.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Required;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tables to track in one source: {@code allTables}, or the union of {@code schemas} and {@code tables},
+ * minus {@code excludeTables}. Neither given means the {@code public} schema.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class TrackingPolicySpec {
+  @Required
+  @JsonPropertyDescription("The SourceDatabase (same namespace) whose tables this policy tracks.")
+  public LocalObjectRef sourceRef;
+
+  @JsonPropertyDescription("Track every table of the database (schemas and tables are then ignored).")
+  @Default("false")
+  public Boolean allTables = false;
+
+  @JsonPropertyDescription("Schemas whose tables are all tracked.")
+  public List<String> schemas = new ArrayList<>();
+
+  @JsonPropertyDescription("Individual tables, as schema.table or table (schema public).")
+  public List<String> tables = new ArrayList<>();
+
+  @JsonPropertyDescription("Tables left out even though a schema or allTables covers them.")
+  public List<String> excludeTables = new ArrayList<>();
+
+  @JsonPropertyDescription("Columns never recorded, as table.column, schema.table.column or *.column.")
+  public List<String> ignoreColumns = new ArrayList<>();
+
+  @JsonPropertyDescription("Start tracking tables created later in the covered schemas (an event trigger).")
+  @Default("true")
+  public Boolean trackNewTables = true;
+
+  @JsonPropertyDescription("Install Bemi-compatible context triggers so application context reaches each change.")
+  @Default("false")
+  public Boolean captureContext = false;
+}

@@ -1,0 +1,74 @@
+package io.pgtrail.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pgtrail operator}: runs the operator against the in-cluster config or the kubeconfig. */
+@Command(name = "operator", mixinStandardHelpOptions = true,
+    description = "Run the Kubernetes operator (in-cluster config, or KUBECONFIG / ~/.kube/config).")
+public final class OperatorCommand implements Callable<Integer> {
+  @Option(names = "--watch-namespaces", defaultValue = "${env:PGTRAIL_WATCH_NAMESPACES:-}",
+      description = "Comma-separated namespaces to watch; empty watches all (env PGTRAIL_WATCH_NAMESPACES).")
+  String watchNamespaces;
+
+  @Option(names = "--leader-election", defaultValue = "${env:PGTRAIL_LEADER_ELECTION:-true}", arity = "1",
+      description = "Hold a Lease before reconciling, so only one replica acts (default ${DEFAULT-VALUE}).")
+  boolean leaderElection;
+
+  @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE:-default}",
+      description = "Namespace of the leader Lease (env POD_NAMESPACE).")
+  String leaseNamespace;
+
+  @Option(names = "--http-port", defaultValue = "${env:PGTRAIL_HTTP_PORT:-8080}",
+      description = "Port for /healthz, /readyz and /metrics (default ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--worker-image", defaultValue = "${env:PGTRAIL_WORKER_IMAGE:-ghcr.io/pgtrail/pgtrail:latest}",
+      description = "Default image of worker Deployments (env PGTRAIL_WORKER_IMAGE).")
+  String workerImage;
+
+  @Option(names = "--resync", defaultValue = "PT60S", description = "Re-check interval of healthy sources (ISO-8601).")
+  Duration resync;
+
+  @Option(names = "--retry", defaultValue = "PT15S", description = "Retry interval of failing sources (ISO-8601).")
+  Duration retry;
+
+  @Option(names = "--cleanup-timeout", defaultValue = "PT15M",
+      description = "How long a failing database cleanup may block a SourceDatabase deletion (ISO-8601).")
+  Duration cleanupTimeout;
+
+  @Option(names = "--reconcile-threads", defaultValue = "10", description = "Concurrent reconciliations.")
+  int reconcileThreads;
+
+  @Override
+  public Integer call() throws Exception {
+    Set<String> namespaces = new LinkedHashSet<>();
+    Arrays.stream(watchNamespaces.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(namespaces::add);
+    OperatorOptions options = OperatorOptions.defaults()
+        .withWatchNamespaces(namespaces)
+        .withLeaderElection(leaderElection, leaseNamespace)
+        .withHttpPort(httpPort)
+        .withWorkerImage(workerImage)
+        .withIntervals(resync, retry, cleanupTimeout)
+        .withReconcileThreads(reconcileThreads);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (KubernetesClient client = new KubernetesClientBuilder().build();
+        PgtrailOperator operator = new PgtrailOperator(client, options)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        operator.close();
+        stopped.countDown();
+      }, "pgtrail-shutdown"));
+      operator.start();
+      stopped.await();
+    }
+    return 0;
+  }
+}

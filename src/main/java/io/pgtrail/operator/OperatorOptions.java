@@ -1,0 +1,66 @@
+package io.pgtrail.operator;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * How the operator process runs.
+ *
+ * @param watchNamespaces namespaces to watch; empty means all namespaces
+ * @param leaderElection whether to hold a Lease before reconciling (on in clusters)
+ * @param leaseName the Lease's name
+ * @param leaseNamespace where the Lease lives (the operator's own namespace)
+ * @param httpPort port of /healthz, /readyz and /metrics (0 picks a free one)
+ * @param workerImage default image of the worker Deployments
+ * @param resyncInterval how often healthy sources are re-checked
+ * @param retryInterval how soon failing sources are retried
+ * @param cleanupTimeout how long a failing database cleanup may block a deletion
+ * @param reconcileThreads concurrent reconciliations
+ */
+public record OperatorOptions(
+    Set<String> watchNamespaces,
+    boolean leaderElection,
+    String leaseName,
+    String leaseNamespace,
+    int httpPort,
+    String workerImage,
+    Duration resyncInterval,
+    Duration retryInterval,
+    Duration cleanupTimeout,
+    int reconcileThreads) {
+
+  public static OperatorOptions defaults() {
+    return new OperatorOptions(Set.of(), false, "pgtrail-operator", "default", 8080, "ghcr.io/pgtrail/pgtrail:latest",
+        Duration.ofSeconds(60), Duration.ofSeconds(15), Duration.ofMinutes(15), 10);
+  }
+
+  public OperatorOptions withWatchNamespaces(Set<String> namespaces) {
+    return new OperatorOptions(Set.copyOf(namespaces), leaderElection, leaseName, leaseNamespace, httpPort,
+        workerImage, resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+  }
+
+  public OperatorOptions withLeaderElection(boolean enabled, String namespace) {
+    return new OperatorOptions(watchNamespaces, enabled, leaseName, namespace, httpPort, workerImage,
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+  }
+
+  public OperatorOptions withHttpPort(int port) {
+    return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, port, workerImage,
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+  }
+
+  public OperatorOptions withIntervals(Duration resync, Duration retry, Duration cleanup) {
+    return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, workerImage,
+        resync, retry, cleanup, reconcileThreads);
+  }
+
+  public OperatorOptions withWorkerImage(String image) {
+    return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, image,
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+  }
+
+  public OperatorOptions withReconcileThreads(int threads) {
+    return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, workerImage,
+        resyncInterval, retryInterval, cleanupTimeout, threads);
+  }
+}

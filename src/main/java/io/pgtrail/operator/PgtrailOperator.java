@@ -1,0 +1,92 @@
+package io.pgtrail.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.pgtrail.reconciler.sourcedatabase.SourceDatabaseReconciler;
+import io.pgtrail.reconciler.support.OperatorMetrics;
+import io.pgtrail.reconciler.support.ReconcilerSettings;
+import io.pgtrail.reconciler.trackingpolicy.TrackingPolicyReconciler;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator process: JOSDK with both server-side-apply switches off (one code path for real clusters
+ * and the mock API server), optional Lease-based leader election, the two reconcilers, and an HTTP
+ * endpoint for health and Prometheus metrics.
+ */
+public final class PgtrailOperator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PgtrailOperator.class);
+
+  private final Operator operator;
+  private final HealthServer http;
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+
+  public PgtrailOperator(KubernetesClient client, OperatorOptions options) throws IOException {
+    JvmMetrics.builder().register(registry);
+    OperatorMetrics metrics = new OperatorMetrics(registry);
+    ReconcilerSettings settings = new ReconcilerSettings(options.workerImage(), options.resyncInterval(),
+        options.retryInterval(), options.cleanupTimeout(), 5, Clock.systemUTC());
+    this.operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withUseSSAToPatchPrimaryResource(false)
+          .withSSABasedCreateUpdateMatchForDependentResources(false)
+          .withCloseClientOnStop(false)
+          .withConcurrentReconciliationThreads(options.reconcileThreads())
+          .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
+      if (options.leaderElection()) {
+        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder
+            .aLeaderElectionConfiguration(options.leaseName())
+            .withLeaseNamespace(options.leaseNamespace())
+            .withExitOnStopLeading(false)
+            .build());
+      }
+    });
+    Set<String> namespaces = options.watchNamespaces();
+    operator.register(new SourceDatabaseReconciler(client, settings, metrics), c -> {
+      if (!namespaces.isEmpty()) {
+        c.settingNamespaces(namespaces);
+      }
+      c.withReconciliationMaxInterval(options.resyncInterval());
+    });
+    operator.register(new TrackingPolicyReconciler(client, settings, metrics), c -> {
+      if (!namespaces.isEmpty()) {
+        c.settingNamespaces(namespaces);
+      }
+      c.withReconciliationMaxInterval(options.resyncInterval());
+    });
+    this.http = new HealthServer(options.httpPort(), registry, operator);
+  }
+
+  public PgtrailOperator start() {
+    http.start();
+    operator.start();
+    LOG.info("pgtrail operator started; health and metrics on port {}", http.port());
+    return this;
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  public Operator josdk() {
+    return operator;
+  }
+
+  /** Stops reconciling (letting running reconciliations finish) and the HTTP endpoint. */
+  @Override
+  public void close() {
+    LOG.info("pgtrail operator stopping");
+    try {
+      operator.stop();
+    } finally {
+      http.stop();
+    }
+  }
+}

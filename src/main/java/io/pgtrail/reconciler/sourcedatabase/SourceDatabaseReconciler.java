@@ -1,0 +1,275 @@
+package io.pgtrail.reconciler.sourcedatabase;
+
+import static io.pgtrail.api.v1alpha1.status.ConditionType.CONNECTED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.CREDENTIALS_RESOLVED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.PUBLICATION_READY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.REPLICATION_PERMITTED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_HEALTHY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
+import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
+import io.pgtrail.api.v1alpha1.TrackingPolicy;
+import io.pgtrail.api.v1alpha1.status.ConditionType;
+import io.pgtrail.api.v1alpha1.status.Reason;
+import io.pgtrail.reconciler.support.ConditionEvents;
+import io.pgtrail.reconciler.support.Conditions;
+import io.pgtrail.reconciler.support.EventRecorder;
+import io.pgtrail.reconciler.support.OperatorMetrics;
+import io.pgtrail.reconciler.support.OwnedResources;
+import io.pgtrail.reconciler.support.ReconcilerSettings;
+import io.pgtrail.reconciler.support.StatusWriter;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles a SourceDatabase: validate, resolve policies and credentials, connect and preflight,
+ * publication and slot, worker, summary. Status is rebuilt on each run and written only on change.
+ */
+@ControllerConfiguration(name = SourceDatabaseReconciler.NAME, finalizerName = SourceDatabaseReconciler.FINALIZER)
+public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase>, Cleaner<SourceDatabase> {
+  public static final String NAME = "sourcedatabase";
+  public static final String FINALIZER = "pgtrail.io/cleanup";
+  static final String SECRET_INDEX = "source-by-secret";
+
+  /** Step conditions in chain order; Ready summarizes them. */
+  static final List<String> STEP_CONDITIONS = List.of(CREDENTIALS_RESOLVED, CONNECTED, WAL_LEVEL_LOGICAL,
+      REPLICATION_PERMITTED, PUBLICATION_READY, SLOT_READY, SLOT_HEALTHY, WORKER_AVAILABLE);
+  private static final Logger LOG = LoggerFactory.getLogger(SourceDatabaseReconciler.class);
+
+  private final KubernetesClient client;
+  private final ReconcilerSettings settings;
+  private final SourceSteps steps;
+  private final SourceCleanup cleanup;
+  private final EventRecorder events;
+  private final ConditionEvents conditionEvents;
+  private final OperatorMetrics metrics;
+
+  public SourceDatabaseReconciler(KubernetesClient client, ReconcilerSettings settings, OperatorMetrics metrics) {
+    this.client = client;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.events = new EventRecorder(client);
+    this.conditionEvents = new ConditionEvents(events,
+        Set.of(Reason.WORKER_STARTING.camelCase(), Reason.WAITING.camelCase(), Reason.RECONCILING.camelCase()));
+    this.steps = new SourceSteps(client, settings);
+    this.cleanup = new SourceCleanup(client, settings, events, new SourceAccess(client));
+  }
+
+  @Override
+  public UpdateControl<SourceDatabase> reconcile(SourceDatabase source, Context<SourceDatabase> context) {
+    long started = System.nanoTime();
+    SourceDatabaseStatus previous = source.getStatus() == null ? new SourceDatabaseStatus() : source.getStatus();
+    Conditions conditions = new Conditions(previous.conditions, source.getMetadata().getGeneration(), settings.clock());
+    boolean healthy;
+    try (SourceRun run = new SourceRun(source, conditions)) {
+      runSteps(run, context);
+      steps.summarize(run);
+      run.status.observedGeneration = source.getMetadata().getGeneration();
+      run.status.conditions = conditions.list();
+      carryForward(previous, run);
+      StatusWriter.writeIfChanged(client, source, run.status, SourceDatabase.class);
+      conditionEvents.emit(source, previous.conditions, conditions);
+      for (String[] note : run.notes) {
+        events.record(source, EventRecorder.Type.Normal, note[0], note[1]);
+      }
+      healthy = conditions.isTrue(ConditionType.READY);
+    } finally {
+      metrics.reconciled(NAME, System.nanoTime() - started);
+    }
+    metrics.sourceReady(source.getMetadata().getNamespace(), source.getMetadata().getName(), healthy);
+    Duration next = healthy ? settings.resyncInterval() : settings.retryInterval();
+    return UpdateControl.<SourceDatabase>noUpdate().rescheduleAfter(next);
+  }
+
+  private void runSteps(SourceRun run, Context<SourceDatabase> context) {
+    String step = "validate";
+    try {
+      if (!steps.validate(run)) {
+        return;
+      }
+      step = "resolvePolicies";
+      steps.resolvePolicies(run, context.getSecondaryResources(TrackingPolicy.class));
+      step = "resolveCredentials";
+      if (!steps.resolveCredentials(run)) {
+        return;
+      }
+      step = "connectAndPreflight";
+      if (!steps.connectAndPreflight(run)) {
+        return;
+      }
+      step = "checkOwnership";
+      if (!steps.checkOwnership(run)) {
+        return;
+      }
+      step = "ensurePublicationAndSlot";
+      if (!steps.ensurePublicationAndSlot(run)) {
+        return;
+      }
+      step = "observeSlot";
+      if (!steps.observeSlot(run)) {
+        return;
+      }
+      step = "ensureWorker";
+      steps.ensureWorker(run);
+    } catch (SQLException e) {
+      String owner = conditionOwnedBy(step);
+      LOG.warn("{} {}/{}: step {} failed: {} (SQLSTATE {})", SourceDatabase.class.getSimpleName(), run.namespace(),
+          run.name(), step, e.getMessage(), e.getSQLState());
+      run.conditions.setFalse(owner, Reason.SETUP_FAILED.camelCase(), "step " + step + " failed: "
+          + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
+    } catch (RuntimeException e) {
+      String owner = conditionOwnedBy(step);
+      LOG.error("{} {}/{}: step {} failed unexpectedly", SourceDatabase.class.getSimpleName(), run.namespace(),
+          run.name(), step, e);
+      run.conditions.setFalse(owner, Reason.INTERNAL_ERROR.camelCase(), "step " + step + " failed: "
+          + e.getClass().getSimpleName() + ": " + firstLine(String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static String conditionOwnedBy(String step) {
+    return switch (step) {
+      case "validate", "resolvePolicies" -> ConditionType.READY;
+      case "resolveCredentials" -> CREDENTIALS_RESOLVED;
+      case "connectAndPreflight" -> CONNECTED;
+      case "checkOwnership", "ensurePublicationAndSlot" -> PUBLICATION_READY;
+      case "observeSlot" -> SLOT_READY;
+      default -> WORKER_AVAILABLE;
+    };
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+
+  /** Facts that only a successful setup refreshes stay visible while a later run fails. */
+  private static void carryForward(SourceDatabaseStatus previous, SourceRun run) {
+    SourceDatabaseStatus s = run.status;
+    if (s.publicationName == null) {
+      s.publicationName = previous.publicationName;
+      s.slotName = previous.slotName;
+      s.replicationUser = previous.replicationUser;
+      s.managedRoleSecret = s.managedRoleSecret == null ? previous.managedRoleSecret : s.managedRoleSecret;
+      s.trackedTableCount = previous.trackedTableCount;
+      s.trackedTables = previous.trackedTables;
+      if (s.appliedPolicies != null && !run.conditions.isTrue(PUBLICATION_READY)) {
+        s.appliedPolicies = previous.appliedPolicies;
+      }
+    }
+    if (s.serverVersion == null) {
+      s.serverVersion = previous.serverVersion;
+    }
+    if (s.slot == null) {
+      s.slot = previous.slot;
+    }
+    if (s.workerDeployment == null) {
+      s.workerDeployment = previous.workerDeployment;
+    }
+  }
+
+  @Override
+  public DeleteControl cleanup(SourceDatabase source, Context<SourceDatabase> context) {
+    metrics.forgetSource(source.getMetadata().getNamespace(), source.getMetadata().getName());
+    DeleteControl control = cleanup.run(source);
+    if (control.isRemoveFinalizer()) {
+      conditionEvents.forget(source);
+    }
+    return control;
+  }
+
+  @Override
+  public List<EventSource<?, SourceDatabase>> prepareEventSources(EventSourceContext<SourceDatabase> context) {
+    context.getPrimaryCache().addIndexer(SECRET_INDEX, SourceDatabaseReconciler::referencedSecrets);
+    var policies = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(TrackingPolicy.class, SourceDatabase.class)
+            .withName("trackingpolicies")
+            .withSecondaryToPrimaryMapper(policy -> policy.getSpec() == null || policy.getSpec().sourceRef == null
+                ? Set.of()
+                : Set.of(new ResourceID(policy.getSpec().sourceRef.name, policy.getMetadata().getNamespace())))
+            .withNamespacesInheritedFromController()
+            .build(),
+        context);
+    var deployments = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Deployment.class, SourceDatabase.class)
+            .withName("worker-deployments")
+            .withLabelSelector(OwnedResources.MANAGED_BY + "=" + OwnedResources.MANAGER)
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SourceDatabase.class))
+            .withNamespacesInheritedFromController()
+            .build(),
+        context);
+    var secrets = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Secret.class, SourceDatabase.class)
+            .withName("secrets")
+            .withSecondaryToPrimaryMapper(secret -> sourcesUsing(context, secret))
+            .withNamespacesInheritedFromController()
+            .build(),
+        context);
+    return List.of(policies, deployments, secrets);
+  }
+
+  /** Sources that own the Secret or read it (credentials, CA certificates): a rotation re-verifies them. */
+  private static Set<ResourceID> sourcesUsing(EventSourceContext<SourceDatabase> context, Secret secret) {
+    Set<ResourceID> ids = new HashSet<>(Mappers.<Secret>fromOwnerReferences(SourceDatabase.class).toPrimaryResourceIDs(secret));
+    String key = secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
+    for (SourceDatabase source : context.getPrimaryCache().byIndex(SECRET_INDEX, key)) {
+      ids.add(ResourceID.fromResource(source));
+    }
+    return ids;
+  }
+
+  static List<String> referencedSecrets(SourceDatabase source) {
+    List<String> keys = new ArrayList<>();
+    SourceDatabaseSpec spec = source.getSpec();
+    String ns = source.getMetadata().getNamespace() + "/";
+    if (spec == null) {
+      return keys;
+    }
+    if (spec.connection != null && spec.connection.credentialsSecretRef != null) {
+      keys.add(ns + spec.connection.credentialsSecretRef.name);
+    }
+    if (spec.connection != null && spec.connection.caCertSecretRef != null) {
+      keys.add(ns + spec.connection.caCertSecretRef.name);
+    }
+    if (spec.destination != null && spec.destination.credentialsSecretRef != null) {
+      keys.add(ns + spec.destination.credentialsSecretRef.name);
+    }
+    if (spec.destination != null && spec.destination.caCertSecretRef != null) {
+      keys.add(ns + spec.destination.caCertSecretRef.name);
+    }
+    return keys;
+  }
+
+  static boolean isOwnedBy(HasMetadata child, SourceDatabase owner) {
+    return child.getMetadata().getOwnerReferences() != null && child.getMetadata().getOwnerReferences().stream()
+        .anyMatch(r -> owner.getMetadata().getUid().equals(r.getUid()));
+  }
+}

@@ -1,0 +1,59 @@
+package io.pgtrail.reconciler.sourcedatabase;
+
+import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PreflightReport;
+import io.pgtrail.postgres.Provider;
+import io.pgtrail.postgres.SetupResult;
+import io.pgtrail.reconciler.support.Conditions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The state one reconcile of a SourceDatabase builds up as its steps run. */
+final class SourceRun implements AutoCloseable {
+  final SourceDatabase source;
+  final Conditions conditions;
+  final SourceDatabaseStatus status = new SourceDatabaseStatus();
+
+  Provider provider;
+  String publication;
+  String slot;
+  TrackingUnion tracking;
+  ConnectionSettings admin;
+  WorkerResources.Endpoint workerSource;
+  WorkerResources.Endpoint destination;
+  Connection connection;
+  PreflightReport preflight;
+  SetupResult setup;
+  /** Normal events to record after the status is computed (drift repair, updates). */
+  final List<String[]> notes = new ArrayList<>();
+  boolean managedPasswordGenerated;
+
+  SourceRun(SourceDatabase source, Conditions conditions) {
+    this.source = source;
+    this.conditions = conditions;
+  }
+
+  String namespace() {
+    return source.getMetadata().getNamespace();
+  }
+
+  String name() {
+    return source.getMetadata().getName();
+  }
+
+  @Override
+  public void close() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException ignored) {
+        // closing a connection that already failed: nothing left to release
+      }
+      connection = null;
+    }
+  }
+}

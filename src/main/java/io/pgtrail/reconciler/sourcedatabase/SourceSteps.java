@@ -1,0 +1,480 @@
+package io.pgtrail.reconciler.sourcedatabase;
+
+import static io.pgtrail.api.v1alpha1.status.ConditionType.CONNECTED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.CREDENTIALS_RESOLVED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.PUBLICATION_READY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.READY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.REPLICATION_PERMITTED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_HEALTHY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtrail.api.v1alpha1.Credentials;
+import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
+import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
+import io.pgtrail.api.v1alpha1.TrackingPolicy;
+import io.pgtrail.api.v1alpha1.status.Reason;
+import io.pgtrail.postgres.CheckId;
+import io.pgtrail.postgres.CheckResult;
+import io.pgtrail.postgres.CheckStatus;
+import io.pgtrail.postgres.Identifiers;
+import io.pgtrail.postgres.ManagedRole;
+import io.pgtrail.postgres.OwnerMarker;
+import io.pgtrail.postgres.PgConnectException;
+import io.pgtrail.postgres.Provider;
+import io.pgtrail.postgres.QualifiedName;
+import io.pgtrail.postgres.ReplicationSlots.SlotStatus;
+import io.pgtrail.postgres.SetupException;
+import io.pgtrail.postgres.SetupRequest;
+import io.pgtrail.reconciler.support.Names;
+import io.pgtrail.reconciler.support.OwnedResources;
+import io.pgtrail.reconciler.support.PostgresEngine;
+import io.pgtrail.reconciler.support.ReconcilerSettings;
+import io.pgtrail.reconciler.support.SecretData;
+import io.pgtrail.reconciler.trackingpolicy.PolicyScope;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The named steps of a SourceDatabase reconcile. Each owns its condition(s); a step that cannot proceed
+ * returns false and the chain stops there, leaving later conditions Unknown.
+ */
+final class SourceSteps {
+  static final int MAX_LISTED_TABLES = 500;
+  static final String MANAGED_ROLE_SUFFIX = "managed-role";
+  private static final SecureRandom RANDOM = new SecureRandom();
+  /** Checks whose failure means "the database is not prepared": ReplicationPermitted reports them. */
+  private static final Set<CheckId> RIGHTS_CHECKS = EnumSet.complementOf(
+      EnumSet.of(CheckId.WAL_LEVEL, CheckId.EXISTING_SLOT, CheckId.EXISTING_PUBLICATION));
+
+  private final KubernetesClient client;
+  private final ReconcilerSettings settings;
+  private final SourceAccess access;
+
+  SourceSteps(KubernetesClient client, ReconcilerSettings settings) {
+    this.client = client;
+    this.settings = settings;
+    this.access = new SourceAccess(client);
+  }
+
+  // ---- 1. validate -------------------------------------------------------------------------------
+
+  /** Cross-field rules the CRD schema cannot express, and defaults. Touches no database. */
+  boolean validate(SourceRun run) {
+    SourceDatabaseSpec spec = run.source.getSpec();
+    List<String> problems = new ArrayList<>();
+    if (spec == null) {
+      problems.add("spec is missing");
+    } else {
+      if (spec.connection == null || blank(spec.connection.host) || blank(spec.connection.database)) {
+        problems.add("spec.connection needs host and database");
+      } else if (spec.connection.credentialsSecretRef == null || blank(spec.connection.credentialsSecretRef.name)) {
+        problems.add("spec.connection.credentialsSecretRef.name is required");
+      } else if (spec.connection.sslMode != null && spec.connection.sslMode.verifiesServer()
+          && spec.connection.caCertSecretRef == null) {
+        problems.add("spec.connection.sslMode " + spec.connection.sslMode.libpq() + " needs caCertSecretRef");
+      }
+      if (spec.destination == null || blank(spec.destination.host) || blank(spec.destination.database)
+          || spec.destination.credentialsSecretRef == null) {
+        problems.add("spec.destination needs host, database and credentialsSecretRef");
+      } else if (spec.destination.sslMode != null && spec.destination.sslMode.verifiesServer()
+          && spec.destination.caCertSecretRef == null) {
+        problems.add("spec.destination.sslMode " + spec.destination.sslMode.libpq() + " needs caCertSecretRef");
+      }
+      if (spec.provider == null) {
+        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render)");
+      } else {
+        run.provider = Provider.fromId(spec.provider.id());
+        if (managedRole(spec) && !run.provider.canCreateReplicationRole()) {
+          problems.add(spec.provider.id() + " does not allow creating REPLICATION roles:"
+              + " use credentials.mode provided with the database's own user");
+        }
+      }
+      run.publication = spec.publicationName != null ? spec.publicationName
+          : Names.replicationName(run.namespace(), run.name());
+      run.slot = spec.slotName != null ? spec.slotName : run.publication;
+      checkName(problems, "publicationName", run.publication);
+      checkName(problems, "slotName", run.slot);
+      if (managedRole(spec) && spec.credentials.roleName != null) {
+        checkName(problems, "credentials.roleName", spec.credentials.roleName);
+      }
+      SourceDatabaseStatus previous = run.source.getStatus();
+      if (previous != null && previous.slotName != null && !previous.slotName.equals(run.slot)) {
+        problems.add("slotName cannot change from " + previous.slotName + " to " + run.slot
+            + ": create a new SourceDatabase for a new slot");
+      }
+      if (previous != null && previous.publicationName != null && !previous.publicationName.equals(run.publication)) {
+        problems.add("publicationName cannot change from " + previous.publicationName + " to " + run.publication);
+      }
+      if (spec.sshTunnel != null && problems.isEmpty()) {
+        run.conditions.setFalse(READY, Reason.SSH_TUNNEL_UNSUPPORTED.camelCase(),
+            "spec.sshTunnel is accepted by the API, but this operator build cannot open SSH tunnels yet:"
+                + " make the database reachable directly, or remove sshTunnel");
+        waitForAll(run, Reason.SSH_TUNNEL_UNSUPPORTED, "sshTunnel");
+        return false;
+      }
+    }
+    if (!problems.isEmpty()) {
+      run.conditions.setFalse(READY, Reason.INVALID_SPEC.camelCase(), String.join("; ", problems));
+      waitForAll(run, Reason.INVALID_SPEC, "a valid spec");
+      return false;
+    }
+    return true;
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  private static void checkName(List<String> problems, String field, String value) {
+    try {
+      Identifiers.requireReplicationName(field, value);
+    } catch (IllegalArgumentException e) {
+      problems.add("spec." + field + ": " + e.getMessage());
+    }
+  }
+
+  static boolean managedRole(SourceDatabaseSpec spec) {
+    return spec.credentials != null && spec.credentials.mode == Credentials.Mode.MANAGED_ROLE;
+  }
+
+  private static void waitForAll(SourceRun run, Reason reason, String what) {
+    for (String type : SourceDatabaseReconciler.STEP_CONDITIONS) {
+      if (!run.conditions.isSet(type)) {
+        run.conditions.setUnknown(type, reason.camelCase(), "waiting for " + what);
+      }
+    }
+  }
+
+  // ---- 2. tracking policies ----------------------------------------------------------------------
+
+  /** The union of all valid TrackingPolicies that point at this source (invalid ones report themselves). */
+  void resolvePolicies(SourceRun run, Collection<TrackingPolicy> policies) {
+    List<PolicyScope> scopes = new ArrayList<>();
+    List<SourceDatabaseStatus.AppliedPolicy> applied = new ArrayList<>();
+    for (TrackingPolicy policy : policies.stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList()) {
+      try {
+        scopes.add(PolicyScope.parse(policy.getMetadata().getName(), policy.getSpec()));
+        applied.add(new SourceDatabaseStatus.AppliedPolicy(policy.getMetadata().getName(),
+            policy.getMetadata().getGeneration()));
+      } catch (IllegalArgumentException invalid) {
+        // the TrackingPolicy reconciler reports it as InvalidSpec on the policy itself
+      }
+    }
+    run.tracking = TrackingUnion.of(scopes);
+    run.status.appliedPolicies = applied;
+  }
+
+  // ---- 3. credentials ----------------------------------------------------------------------------
+
+  boolean resolveCredentials(SourceRun run) {
+    SourceDatabaseSpec spec = run.source.getSpec();
+    try {
+      SourceAccess.Credentials admin = access.credentials(run.namespace(), "spec.connection.credentialsSecretRef",
+          spec.connection.credentialsSecretRef);
+      String sourceCa = access.caCertificate(run.namespace(), "spec.connection.caCertSecretRef",
+          spec.connection.caCertSecretRef);
+      SourceAccess.Credentials dest = access.credentials(run.namespace(), "spec.destination.credentialsSecretRef",
+          spec.destination.credentialsSecretRef);
+      String destCa = access.caCertificate(run.namespace(), "spec.destination.caCertSecretRef",
+          spec.destination.caCertSecretRef);
+      run.admin = access.settings(spec.connection, admin, sourceCa, settings.connectTimeoutSeconds());
+      run.workerSource = new WorkerResources.Endpoint(spec.connection.host, run.admin.port(), spec.connection.database,
+          admin.user(), run.admin.sslMode().libpq(), admin.password(), sourceCa);
+      run.destination = new WorkerResources.Endpoint(spec.destination.host,
+          spec.destination.port == null ? 5432 : spec.destination.port, spec.destination.database, dest.user(),
+          spec.destination.sslMode == null ? "prefer" : spec.destination.sslMode.libpq(), dest.password(), destCa);
+      run.conditions.setTrue(CREDENTIALS_RESOLVED, Reason.CREDENTIALS_RESOLVED.camelCase(),
+          "credentials for user " + admin.user() + " and the destination are available");
+      return true;
+    } catch (SourceAccess.MissingSecret e) {
+      run.conditions.setFalse(CREDENTIALS_RESOLVED,
+          (e.keyMissing ? Reason.SECRET_KEY_MISSING : Reason.SECRET_NOT_FOUND).camelCase(), e.getMessage());
+      return false;
+    }
+  }
+
+  // ---- 4. connect and preflight ------------------------------------------------------------------
+
+  boolean connectAndPreflight(SourceRun run) throws SQLException {
+    try {
+      run.connection = PostgresEngine.connect(run.admin);
+    } catch (PgConnectException e) {
+      run.conditions.setFalse(CONNECTED, e.reason().camelCase(), e.getMessage());
+      return false;
+    }
+    run.conditions.setTrue(CONNECTED, Reason.CONNECTED.camelCase(), "connected to " + run.admin.redacted());
+    run.preflight = PostgresEngine.preflight(run.connection, run.admin, setupRequest(run, null));
+    run.status.serverVersion = run.preflight.serverVersion();
+
+    Optional<CheckResult> wal = run.preflight.check(CheckId.WAL_LEVEL);
+    if (wal.isPresent() && wal.get().status() == CheckStatus.FAILED) {
+      run.conditions.setFalse(WAL_LEVEL_LOGICAL, CheckId.WAL_LEVEL.reason(), describe(wal.get()));
+    } else {
+      run.conditions.setTrue(WAL_LEVEL_LOGICAL, Reason.WAL_LEVEL_LOGICAL.camelCase(), "wal_level is logical");
+    }
+    List<CheckResult> rightsFailed = run.preflight.failed().stream().filter(c -> RIGHTS_CHECKS.contains(c.id())).toList();
+    if (!rightsFailed.isEmpty()) {
+      run.conditions.setFalse(REPLICATION_PERMITTED, rightsFailed.get(0).id().reason(),
+          rightsFailed.stream().map(SourceSteps::describe).collect(Collectors.joining(" | ")));
+    } else {
+      List<CheckResult> warnings = run.preflight.checks().stream()
+          .filter(c -> c.status() == CheckStatus.WARNING).toList();
+      run.conditions.setTrue(REPLICATION_PERMITTED, Reason.PREFLIGHT_PASSED.camelCase(), warnings.isEmpty()
+          ? "the role may replicate and the server has room for a slot and a sender"
+          : "preflight passed with warnings: " + warnings.stream().map(SourceSteps::describe)
+              .collect(Collectors.joining(" | ")));
+    }
+    List<CheckResult> conflicts = run.preflight.failed().stream()
+        .filter(c -> c.id() == CheckId.EXISTING_SLOT || c.id() == CheckId.EXISTING_PUBLICATION).toList();
+    if (!conflicts.isEmpty()) {
+      run.conditions.setFalse(PUBLICATION_READY, Reason.CONFLICT.camelCase(),
+          conflicts.stream().map(SourceSteps::describe).collect(Collectors.joining(" | ")));
+    }
+    return run.preflight.failed().isEmpty();
+  }
+
+  static String describe(CheckResult check) {
+    String observed = check.observed() == null || check.observed().isBlank() ? "" : check.observed();
+    String fix = check.fixIt() == null || check.fixIt().isBlank() ? "" : check.fixIt();
+    return observed.isEmpty() ? fix : fix.isEmpty() ? observed : observed + ". " + fix;
+  }
+
+  SetupRequest setupRequest(SourceRun run, ManagedRole role) {
+    return new SetupRequest(run.publication, run.slot, run.provider, run.tracking.scope(),
+        run.tracking.trackNewTables(), run.tracking.contextTriggers(), run.source.getMetadata().getUid(), role);
+  }
+
+  // ---- 5. ownership, role, publication, slot -----------------------------------------------------
+
+  /** Nothing is created while another owner's marker sits on the publication. */
+  boolean checkOwnership(SourceRun run) throws SQLException {
+    Optional<OwnerMarker> marker = PostgresEngine.publicationMarker(run.connection, run.publication);
+    String uid = run.source.getMetadata().getUid();
+    if (marker.isPresent() && !uid.equals(marker.get().ownerId())) {
+      run.conditions.setFalse(PUBLICATION_READY, Reason.CONFLICT.camelCase(), "publication " + run.publication
+          + " in database " + run.admin.database() + " belongs to another SourceDatabase (owner "
+          + marker.get().ownerId() + "): choose another publicationName and slotName");
+      return false;
+    }
+    if (run.tracking.policies().isEmpty()) {
+      run.conditions.setFalse(PUBLICATION_READY, Reason.NO_TRACKING_POLICY.camelCase(),
+          "no TrackingPolicy points at this source: create one with spec.sourceRef.name: " + run.name());
+      return false;
+    }
+    return true;
+  }
+
+  boolean ensurePublicationAndSlot(SourceRun run) throws SQLException {
+    ManagedRole role = null;
+    if (managedRole(run.source.getSpec())) {
+      role = ensureManagedRoleSecret(run);
+    }
+    try {
+      run.setup = PostgresEngine.setup(run.connection, setupRequest(run, role));
+    } catch (SetupException e) {
+      run.conditions.setFalse(PUBLICATION_READY, e.reason(), e.getMessage());
+      return false;
+    }
+    if (role != null && run.managedPasswordGenerated) {
+      // a regenerated Secret (deleted by hand) must not leave the role with the old password
+      PostgresEngine.setManagedRolePassword(run.connection, role);
+    }
+    if (role != null) {
+      run.workerSource = new WorkerResources.Endpoint(run.workerSource.host(), run.workerSource.port(),
+          run.workerSource.database(), role.name(), run.workerSource.sslMode(), role.password(),
+          run.workerSource.caCertificate());
+    }
+    List<String> tables = run.setup.trackedTables().stream().map(QualifiedName::toString).sorted().toList();
+    run.status.trackedTableCount = tables.size();
+    run.status.trackedTables = tables.size() > MAX_LISTED_TABLES ? tables.subList(0, MAX_LISTED_TABLES) : tables;
+    run.status.publicationName = run.publication;
+    run.status.slotName = run.slot;
+    run.status.replicationUser = run.workerSource.user();
+    run.conditions.setTrue(PUBLICATION_READY, Reason.PUBLICATION_READY.camelCase(), "publication " + run.publication
+        + " tracks " + tables.size() + " table(s) with REPLICA IDENTITY FULL");
+    if (!run.setup.executedSteps().isEmpty()) {
+      noteSetupChanges(run);
+    }
+    return true;
+  }
+
+  private void noteSetupChanges(SourceRun run) {
+    SourceDatabaseStatus before = run.source.getStatus();
+    boolean wasReady = before != null
+        && io.pgtrail.reconciler.support.Conditions.isTrue(before.conditions, PUBLICATION_READY);
+    boolean sameGeneration = before != null && run.source.getMetadata().getGeneration().equals(before.observedGeneration);
+    boolean samePolicies = before != null && sameApplied(before.appliedPolicies, run.status.appliedPolicies);
+    String steps = String.join("; ", run.setup.executedSteps());
+    if (wasReady && sameGeneration && samePolicies) {
+      run.notes.add(new String[] {Reason.DRIFT_REPAIRED.camelCase(), "put back what was changed by hand: " + steps});
+    } else if (wasReady) {
+      run.notes.add(new String[] {Reason.PUBLICATION_UPDATED.camelCase(), steps});
+    }
+  }
+
+  private static boolean sameApplied(List<SourceDatabaseStatus.AppliedPolicy> a, List<SourceDatabaseStatus.AppliedPolicy> b) {
+    if (a == null || b == null || a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (!a.get(i).name.equals(b.get(i).name) || !java.util.Objects.equals(a.get(i).generation, b.get(i).generation)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The generated password lives only in this operator-owned Secret; it is created once and kept. */
+  private ManagedRole ensureManagedRoleSecret(SourceRun run) {
+    String secretName = Names.child(run.name(), MANAGED_ROLE_SUFFIX);
+    String roleName = run.source.getSpec().credentials.roleName != null
+        ? run.source.getSpec().credentials.roleName : run.slot;
+    Secret existing = client.secrets().inNamespace(run.namespace()).withName(secretName).get();
+    Optional<String> password = SecretData.value(existing, "password");
+    if (existing == null || password.isEmpty() || !roleName.equals(SecretData.value(existing, "username").orElse(""))) {
+      byte[] bytes = new byte[24];
+      RANDOM.nextBytes(bytes);
+      String generated = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      Map<String, String> plain = new LinkedHashMap<>();
+      plain.put("username", roleName);
+      plain.put("password", generated);
+      Secret desired = new SecretBuilder()
+          .withNewMetadata().withName(secretName).withLabels(WorkerResources.labels(run.source)).endMetadata()
+          .withType("Opaque").withData(SecretData.encode(plain)).build();
+      OwnedResources.applySecret(client, run.source, desired);
+      password = Optional.of(generated);
+      run.managedPasswordGenerated = true;
+      run.notes.add(new String[] {Reason.MANAGED_ROLE_CREATED.camelCase(),
+          "generated a password for role " + roleName + " in Secret " + secretName});
+    }
+    run.status.managedRoleSecret = secretName;
+    return new ManagedRole(roleName, password.get());
+  }
+
+  boolean observeSlot(SourceRun run) throws SQLException {
+    Optional<SlotStatus> slot = PostgresEngine.slot(run.connection, run.slot);
+    if (slot.isEmpty()) {
+      run.conditions.setFalse(SLOT_READY, Reason.SLOT_MISSING.camelCase(), "replication slot " + run.slot
+          + " does not exist although setup ran: it may have been dropped concurrently; pgtrail recreates it");
+      return false;
+    }
+    SlotStatus s = slot.get();
+    SourceDatabaseStatus.SlotFacts facts = new SourceDatabaseStatus.SlotFacts();
+    facts.active = s.active();
+    facts.retainedWalBytes = s.retainedWalBytes();
+    facts.retainedWal = humanBytes(s.retainedWalBytes());
+    facts.walStatus = s.walStatus();
+    facts.confirmedFlushLsn = s.confirmedFlushLsn();
+    run.status.slot = facts;
+    run.conditions.setTrue(SLOT_READY, Reason.SLOT_READY.camelCase(), "logical slot " + run.slot + " (pgoutput) exists"
+        + (s.active() ? " and is streaming" : ""));
+    Quantity limit = run.source.getSpec().maxRetainedWal;
+    if ("lost".equals(s.walStatus())) {
+      run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_LOST.camelCase(), "the server removed WAL the slot still"
+          + " needed (wal_status lost): changes were missed; recreate the SourceDatabase to start a new slot");
+    } else if (limit != null && s.retainedWalBytes() > Quantity.getAmountInBytes(limit).longValue()) {
+      run.conditions.setFalse(SLOT_HEALTHY, Reason.RETAINED_WAL_TOO_LARGE.camelCase(), "slot " + run.slot
+          + " retains " + humanBytes(s.retainedWalBytes()) + " of WAL, above spec.maxRetainedWal " + limit
+          + ": check that the worker is running and keeping up (kubectl logs deploy/"
+          + WorkerResources.deploymentName(run.source) + ")");
+    } else {
+      run.conditions.setTrue(SLOT_HEALTHY, Reason.SLOT_HEALTHY.camelCase(), "retained WAL "
+          + humanBytes(s.retainedWalBytes()) + (limit == null ? "" : " (limit " + limit + ")"));
+    }
+    return true;
+  }
+
+  static String humanBytes(long bytes) {
+    String[] units = {"", "Ki", "Mi", "Gi", "Ti"};
+    double value = bytes;
+    int unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return unit == 0 ? bytes + "B" : String.format(java.util.Locale.ROOT, "%.1f%s", value, units[unit]);
+  }
+
+  // ---- 6. worker ----------------------------------------------------------------------------------
+
+  boolean ensureWorker(SourceRun run) {
+    SourceDatabaseSpec spec = run.source.getSpec();
+    String image = spec.worker != null && spec.worker.image != null ? spec.worker.image : settings.workerImage();
+    int port = spec.worker != null && spec.worker.metricsPort != null ? spec.worker.metricsPort
+        : WorkerResources.DEFAULT_METRICS_PORT;
+    WorkerResources.Inputs inputs = new WorkerResources.Inputs(image,
+        spec.worker == null ? null : spec.worker.imagePullPolicy, spec.worker == null ? null : spec.worker.resources,
+        port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns());
+    String yaml = WorkerResources.workerYaml(inputs);
+    OwnedResources.apply(client, run.source, WorkerResources.configMap(run.source, inputs), yaml);
+    Secret stored = OwnedResources.applySecret(client, run.source, WorkerResources.secret(run.source, inputs));
+    String configHash = WorkerResources.configHash(yaml, stored);
+    Deployment desired = WorkerResources.deployment(run.source, inputs, configHash);
+    OwnedResources.Outcome outcome = OwnedResources.apply(client, run.source, desired,
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(desired.getSpec()));
+    if (outcome == OwnedResources.Outcome.UPDATED) {
+      run.notes.add(new String[] {Reason.WORKER_UPDATED.camelCase(),
+          "worker " + desired.getMetadata().getName() + " rolls to a new configuration or credentials"});
+    }
+    run.status.workerDeployment = desired.getMetadata().getName();
+    Deployment current = client.apps().deployments().inNamespace(run.namespace())
+        .withName(desired.getMetadata().getName()).get();
+    boolean available = current != null && current.getStatus() != null
+        && current.getStatus().getAvailableReplicas() != null && current.getStatus().getAvailableReplicas() >= 1
+        && current.getStatus().getObservedGeneration() != null
+        && current.getStatus().getObservedGeneration() >= current.getMetadata().getGeneration()
+        && (current.getStatus().getUpdatedReplicas() == null || current.getStatus().getUpdatedReplicas() >= 1);
+    if (available && outcome == OwnedResources.Outcome.UNCHANGED) {
+      run.conditions.setTrue(WORKER_AVAILABLE, Reason.WORKER_AVAILABLE.camelCase(),
+          "worker " + desired.getMetadata().getName() + " is available");
+      return true;
+    }
+    run.conditions.setFalse(WORKER_AVAILABLE, Reason.WORKER_STARTING.camelCase(), "waiting for Deployment "
+        + desired.getMetadata().getName() + " to have an available pod (kubectl describe deploy/"
+        + desired.getMetadata().getName() + " shows why it is not)");
+    return false;
+  }
+
+  // ---- 7. summary --------------------------------------------------------------------------------
+
+  void summarize(SourceRun run) {
+    for (String type : SourceDatabaseReconciler.STEP_CONDITIONS) {
+      if (!run.conditions.isSet(type)) {
+        String blocker = run.conditions.firstNotTrue(SourceDatabaseReconciler.STEP_CONDITIONS)
+            .map(c -> c.getType()).orElse("an earlier step");
+        run.conditions.setUnknown(type, Reason.WAITING.camelCase(), "waiting for " + blocker);
+      }
+    }
+    if (run.conditions.isSet(READY)) {
+      return; // validation already decided
+    }
+    var blocker = run.conditions.firstNotTrue(SourceDatabaseReconciler.STEP_CONDITIONS);
+    if (blocker.isEmpty()) {
+      run.conditions.setTrue(READY, Reason.READY.camelCase(), "tracking " + run.status.trackedTableCount
+          + " table(s) through slot " + run.slot + "; worker available");
+    } else {
+      run.conditions.setFalse(READY, blocker.get().getReason(), blocker.get().getType() + ": " + blocker.get().getMessage());
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.pgtrail.reconciler.support;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * Knobs shared by the reconcilers.
+ *
+ * @param workerImage image of the worker Deployments unless a SourceDatabase overrides it
+ * @param resyncInterval how often a healthy source is re-checked (slot facts, drift repair)
+ * @param retryInterval how soon a failing source is retried
+ * @param cleanupTimeout after this long a deletion whose database cleanup keeps failing gives up
+ * @param connectTimeoutSeconds connect timeout for the operator's own database connections
+ */
+public record ReconcilerSettings(
+    String workerImage,
+    Duration resyncInterval,
+    Duration retryInterval,
+    Duration cleanupTimeout,
+    int connectTimeoutSeconds,
+    Clock clock) {
+
+  public static ReconcilerSettings defaults(String workerImage) {
+    return new ReconcilerSettings(workerImage, Duration.ofSeconds(60), Duration.ofSeconds(15),
+        Duration.ofMinutes(15), 5, Clock.systemUTC());
+  }
+
+  public ReconcilerSettings withResync(Duration resync, Duration retry) {
+    return new ReconcilerSettings(workerImage, resync, retry, cleanupTimeout, connectTimeoutSeconds, clock);
+  }
+
+  public ReconcilerSettings withCleanupTimeout(Duration timeout) {
+    return new ReconcilerSettings(workerImage, resyncInterval, retryInterval, timeout, connectTimeoutSeconds, clock);
+  }
+}

@@ -1,0 +1,240 @@
+package io.pgtrail.worker;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import io.pgtrail.worker.pgoutput.PgOutputMessage.Relation;
+import io.pgtrail.worker.pgoutput.TupleData;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Turns decoded pgoutput messages into {@link Change}s: keeps the relation cache (a new Relation message
+ * replaces the cached one), the current transaction and its application context, fills unchanged TOAST
+ * values from the old image and drops UPDATEs that touched only ignored columns. No I/O of its own.
+ */
+public final class ChangeAssembler {
+  /** Bemi's context protocol: transactional logical messages with this prefix carry JSON. */
+  public static final String CONTEXT_PREFIX = "_bemi";
+  /** A context that is not a JSON object is kept as a string under this key. */
+  public static final String MALFORMED_CONTEXT_KEY = "_malformed_context";
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final int TEXT_ARRAY = 1009;
+
+  private final String database;
+  private final ColumnFilter ignoreColumns;
+  private final PrimaryKeys primaryKeys;
+  private final Runnable onMalformedContext;
+  private final Map<Integer, CachedRelation> relations = new HashMap<>();
+  private final Map<Integer, String> typeNames = new HashMap<>();
+
+  private long transactionId;
+  private long committedAtMicros;
+  private String context = Change.EMPTY_JSON;
+
+  private record CachedRelation(Relation relation, int[] keyColumns, int[] effectiveTypes) {}
+
+  public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys,
+      Runnable onMalformedContext) {
+    this.database = database;
+    this.ignoreColumns = ignoreColumns;
+    this.primaryKeys = primaryKeys;
+    this.onMalformedContext = onMalformedContext;
+  }
+
+  /** Handles one message at WAL position {@code lsn}; row changes go to {@code out}. */
+  public void accept(PgOutputMessage message, long lsn, long queuedAtMicros, Consumer<Change> out) {
+    if (message instanceof PgOutputMessage.Begin begin) {
+      transactionId = begin.xid();
+      committedAtMicros = toUnixMicros(begin.commitTimeMicros());
+      context = Change.EMPTY_JSON;
+    } else if (message instanceof PgOutputMessage.Commit) {
+      context = Change.EMPTY_JSON;
+    } else if (message instanceof Relation relation) {
+      relations.put(relation.oid(), cache(relation));
+    } else if (message instanceof PgOutputMessage.Type type) {
+      typeNames.put(type.oid(), type.name());
+    } else if (message instanceof PgOutputMessage.Message m) {
+      if (m.transactional() && CONTEXT_PREFIX.equals(m.prefix())) {
+        context = contextJson(m.content());
+      }
+    } else if (message instanceof PgOutputMessage.Insert insert) {
+      CachedRelation r = relation(insert.relationOid());
+      out.accept(change(r, Change.Operation.CREATE, null, insert.newTuple(), Change.EMPTY_JSON,
+          rowJson(r, insert.newTuple(), null), lsn, queuedAtMicros));
+    } else if (message instanceof PgOutputMessage.Update update) {
+      update(update, lsn, queuedAtMicros, out);
+    } else if (message instanceof PgOutputMessage.Delete delete) {
+      CachedRelation r = relation(delete.relationOid());
+      out.accept(change(r, Change.Operation.DELETE, delete.oldTuple(), null,
+          rowJson(r, delete.oldTuple(), null, delete.oldKind() == 'K'), Change.EMPTY_JSON, lsn, queuedAtMicros));
+    } else if (message instanceof PgOutputMessage.Truncate truncate) {
+      for (int oid : truncate.relationOids()) {
+        Relation r = relation(oid).relation();
+        out.accept(new Change(database, r.namespace(), r.name(), null, Change.Operation.TRUNCATE,
+            Change.EMPTY_JSON, Change.EMPTY_JSON, context, committedAtMicros, queuedAtMicros, transactionId, lsn));
+      }
+    }
+    // Origin: replication origins need no action; the change is recorded like any other.
+  }
+
+  public Map<Integer, String> typeNames() {
+    return Map.copyOf(typeNames);
+  }
+
+  private void update(PgOutputMessage.Update update, long lsn, long queuedAtMicros, Consumer<Change> out) {
+    CachedRelation r = relation(update.relationOid());
+    TupleData old = update.oldTuple();
+    if (old != null && update.oldKind() == 'O' && !ignoreColumns.isEmpty()) {
+      Relation rel = r.relation();
+      if (ignoreColumns.onlyIgnoredChanged(rel.namespace(), rel.name(), changedColumns(rel, old, update.newTuple()))) {
+        return;
+      }
+    }
+    String before = old == null ? Change.EMPTY_JSON : rowJson(r, old, null, update.oldKind() == 'K');
+    out.accept(change(r, Change.Operation.UPDATE, old, update.newTuple(), before,
+        rowJson(r, update.newTuple(), old), lsn, queuedAtMicros));
+  }
+
+  private static List<String> changedColumns(Relation relation, TupleData old, TupleData now) {
+    List<String> changed = new ArrayList<>();
+    for (int i = 0; i < now.size(); i++) {
+      if (now.isUnchangedToast(i)) {
+        continue;
+      }
+      if (old.kind(i) != now.kind(i) || !java.util.Objects.equals(old.value(i), now.value(i))) {
+        changed.add(relation.columns().get(i).name());
+      }
+    }
+    return changed;
+  }
+
+  private Change change(CachedRelation r, Change.Operation operation, TupleData old, TupleData now,
+      String before, String after, long lsn, long queuedAtMicros) {
+    Relation rel = r.relation();
+    return new Change(database, rel.namespace(), rel.name(), primaryKey(r, now != null ? now : old, old),
+        operation, before, after, context, committedAtMicros, queuedAtMicros, transactionId, lsn);
+  }
+
+  private CachedRelation relation(int oid) {
+    CachedRelation r = relations.get(oid);
+    if (r == null) {
+      throw new IllegalStateException("pgoutput sent a row for relation " + Integer.toUnsignedString(oid)
+          + " before its Relation message");
+    }
+    return r;
+  }
+
+  private CachedRelation cache(Relation relation) {
+    List<String> keys = primaryKeys.columns(relation);
+    int[] keyColumns = new int[keys.size()];
+    for (int k = 0; k < keys.size(); k++) {
+      keyColumns[k] = -1;
+      for (int i = 0; i < relation.columns().size(); i++) {
+        if (relation.columns().get(i).name().equals(keys.get(k))) {
+          keyColumns[k] = i;
+        }
+      }
+    }
+    int[] types = new int[relation.columns().size()];
+    for (int i = 0; i < types.length; i++) {
+      int oid = relation.columns().get(i).typeOid();
+      String customName = typeNames.get(oid);
+      types[i] = customName != null && customName.startsWith("_") ? TEXT_ARRAY : oid;
+    }
+    return new CachedRelation(relation, keyColumns, types);
+  }
+
+  /**
+   * One key column: its text form (Bemi's {@code id.toString()}); several: a JSON array of their values in
+   * key order, e.g. {@code [42,"eu"]}; no key: null.
+   */
+  private static String primaryKey(CachedRelation r, TupleData row, TupleData old) {
+    int[] keys = r.keyColumns();
+    if (keys.length == 0) {
+      return null;
+    }
+    if (keys.length == 1) {
+      return keys[0] < 0 ? null : value(row, old, keys[0]);
+    }
+    StringWriter w = new StringWriter();
+    try (JsonGenerator g = JSON.createGenerator(w)) {
+      g.writeStartArray();
+      for (int column : keys) {
+        PgValues.write(g, column < 0 ? 0 : r.effectiveTypes()[column], column < 0 ? null : value(row, old, column));
+      }
+      g.writeEndArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return w.toString();
+  }
+
+  private static String value(TupleData row, TupleData old, int column) {
+    if (row.isUnchangedToast(column) && old != null) {
+      return old.value(column);
+    }
+    return row.value(column);
+  }
+
+  private static String rowJson(CachedRelation r, TupleData row, TupleData old) {
+    return rowJson(r, row, old, false);
+  }
+
+  /** Unchanged TOAST values come from {@code old}; without one they are left out rather than guessed. */
+  private static String rowJson(CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
+    List<PgOutputMessage.Column> columns = r.relation().columns();
+    StringWriter w = new StringWriter(256);
+    try (JsonGenerator g = JSON.createGenerator(w)) {
+      g.writeStartObject();
+      for (int i = 0; i < row.size() && i < columns.size(); i++) {
+        if (keyOnly && !columns.get(i).isKey()) {
+          continue;
+        }
+        char kind = row.kind(i);
+        String text = row.value(i);
+        if (kind == TupleData.UNCHANGED_TOAST) {
+          if (old == null || old.kind(i) != TupleData.TEXT) {
+            continue;
+          }
+          text = old.value(i);
+        }
+        g.writeFieldName(columns.get(i).name());
+        PgValues.write(g, r.effectiveTypes()[i], text);
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return w.toString();
+  }
+
+  private String contextJson(byte[] content) {
+    String text = new String(content, StandardCharsets.UTF_8);
+    try {
+      JsonNode node = MAPPER.readTree(text);
+      if (node != null && node.isObject()) {
+        return text;
+      }
+    } catch (IOException malformed) {
+      // recorded below
+    }
+    onMalformedContext.run();
+    return MAPPER.createObjectNode().put(MALFORMED_CONTEXT_KEY, text).toString();
+  }
+
+  static long toUnixMicros(long postgresMicros) {
+    return postgresMicros + PgOutputMessage.POSTGRES_EPOCH_OFFSET_MICROS;
+  }
+}

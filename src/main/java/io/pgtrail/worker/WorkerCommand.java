@@ -1,0 +1,53 @@
+package io.pgtrail.worker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code pgtrail worker --config FILE}: one replication worker for one source database. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Stream a source database's changes into the destination changes table.")
+public final class WorkerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerCommand.class);
+
+  @Option(names = "--config", required = true, paramLabel = "FILE", description = "Worker YAML config")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    Worker.Settings settings;
+    WorkerConfig parsed;
+    try {
+      parsed = WorkerConfig.load(config);
+      settings = Worker.Settings.from(parsed, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("pgtrail worker: " + e.getMessage());
+      return 2;
+    }
+    WorkerMetrics metrics = new WorkerMetrics();
+    io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(metrics.registry());
+    Worker worker = new Worker(settings, metrics);
+    // SIGTERM (Kubernetes) and SIGINT: finish the batch, acknowledge it, exit 0
+    Signal.handle(new Signal("TERM"), signal -> worker.requestStop());
+    Signal.handle(new Signal("INT"), signal -> worker.requestStop());
+    HealthServer http = null;
+    int port = parsed.metrics().portOrDefault();
+    if (port != 0) {
+      http = new HealthServer(port, metrics, worker::isAlive, worker::isStreaming);
+      LOG.info("metrics and health on port {}", http.port());
+    }
+    try {
+      worker.run();
+    } finally {
+      if (http != null) {
+        http.close();
+      }
+    }
+    return worker.awaitStopped(Duration.ZERO) ? 0 : 1;
+  }
+}

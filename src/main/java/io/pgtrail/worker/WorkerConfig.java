@@ -1,0 +1,209 @@
+package io.pgtrail.worker;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.Identifiers;
+import io.pgtrail.postgres.Passwords;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The worker's YAML configuration (see README, "Worker"). Passwords never come from the file: each
+ * endpoint takes {@code passwordFile}, else its own environment variable, else {@code PGPASSWORD}.
+ */
+public record WorkerConfig(
+    Endpoint source,
+    String slot,
+    String publication,
+    Endpoint destination,
+    List<String> ignoreColumns,
+    Metrics metrics,
+    Batch batch,
+    Reconnect reconnect) {
+
+  public static final String SOURCE_PASSWORD_ENV = "PGTRAIL_SOURCE_PASSWORD";
+  public static final String DESTINATION_PASSWORD_ENV = "PGTRAIL_DESTINATION_PASSWORD";
+  public static final String GENERIC_PASSWORD_ENV = "PGPASSWORD";
+
+  /** A PostgreSQL endpoint: a libpq URL without password, and where its password lives. */
+  public record Endpoint(String url, String passwordFile) {}
+
+  /** {@code port: 0} disables the HTTP endpoint. */
+  public record Metrics(Integer port) {
+    public int portOrDefault() {
+      return port == null ? 9090 : port;
+    }
+  }
+
+  /** Destination write batching: rows per COPY and the longest a row waits in memory. */
+  public record Batch(Integer maxRows, Long maxDelayMs) {
+    public int maxRowsOrDefault() {
+      return maxRows == null ? 5000 : maxRows;
+    }
+
+    public Duration maxDelay() {
+      return Duration.ofMillis(maxDelayMs == null ? 200 : maxDelayMs);
+    }
+  }
+
+  /** Capped exponential backoff after losing the source or the destination. */
+  public record Reconnect(Long initialDelayMs, Long maxDelayMs) {
+    public Duration initialDelay() {
+      return Duration.ofMillis(initialDelayMs == null ? 500 : initialDelayMs);
+    }
+
+    public Duration maxDelay() {
+      return Duration.ofMillis(maxDelayMs == null ? 30_000 : maxDelayMs);
+    }
+  }
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  /** Reads and validates the file; every problem becomes an {@link IllegalArgumentException} naming the key. */
+  public static WorkerConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("config file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read config file " + file + ": " + e.getMessage());
+    }
+    return parse(text);
+  }
+
+  public static WorkerConfig parse(String yaml) {
+    if (yaml == null || yaml.isBlank()) {
+      throw new IllegalArgumentException("worker config is empty");
+    }
+    WorkerConfig config;
+    try {
+      config = YAML.readValue(yaml, WorkerConfig.class);
+    } catch (UnrecognizedPropertyException e) {
+      String where = path(e, true);
+      throw new IllegalArgumentException("unknown key '" + e.getPropertyName() + "'"
+          + (where.isEmpty() ? "" : " under '" + where + "'") + " in worker config (known keys: "
+          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "))
+          + ")");
+    } catch (JsonMappingException e) {
+      throw new IllegalArgumentException("invalid worker config at '" + path(e, false) + "': " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("worker config is not valid YAML: " + e.getMessage());
+    }
+    if (config == null) {
+      throw new IllegalArgumentException("worker config is empty");
+    }
+    return config.validated();
+  }
+
+  /** The dotted key path of a mapping problem, e.g. {@code source.url}; {@code dropLast} omits the offending key. */
+  private static String path(JsonMappingException e, boolean dropLast) {
+    List<JsonMappingException.Reference> refs = e.getPath();
+    int n = dropLast && !refs.isEmpty() ? refs.size() - 1 : refs.size();
+    return refs.subList(0, n).stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."));
+  }
+
+  private WorkerConfig validated() {
+    requireEndpoint("source", source);
+    requireEndpoint("destination", destination);
+    if (slot == null) {
+      throw new IllegalArgumentException("worker config needs 'slot' (the replication slot name)");
+    }
+    if (publication == null) {
+      throw new IllegalArgumentException("worker config needs 'publication' (the publication name)");
+    }
+    Identifiers.requireReplicationName("slot", slot);
+    Identifiers.requireReplicationName("publication", publication);
+    ColumnFilter.parse(ignoreColumns());
+    if (metrics().portOrDefault() < 0 || metrics().portOrDefault() > 65535) {
+      throw new IllegalArgumentException("metrics.port must be between 0 and 65535, got " + metrics().port());
+    }
+    if (batch().maxRowsOrDefault() < 1) {
+      throw new IllegalArgumentException("batch.maxRows must be at least 1");
+    }
+    if (batch().maxDelay().isNegative()) {
+      throw new IllegalArgumentException("batch.maxDelayMs must not be negative");
+    }
+    if (reconnect().initialDelay().toMillis() < 1 || reconnect().maxDelay().compareTo(reconnect().initialDelay()) < 0) {
+      throw new IllegalArgumentException("reconnect.initialDelayMs must be at least 1 and at most reconnect.maxDelayMs");
+    }
+    return this;
+  }
+
+  private static void requireEndpoint(String key, Endpoint endpoint) {
+    if (endpoint == null || endpoint.url() == null) {
+      throw new IllegalArgumentException("worker config needs '" + key + ".url' (postgresql://USER@HOST:PORT/DB)");
+    }
+    ConnectionSettings parsed;
+    try {
+      parsed = ConnectionSettings.parse(endpoint.url());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ".url: " + e.getMessage());
+    }
+    if (parsed.hasPassword()) {
+      throw new IllegalArgumentException(key + ".url contains a password: passwords never go into the config;"
+          + " use " + key + ".passwordFile or the " + envFor(key) + " environment variable");
+    }
+  }
+
+  private static String envFor(String key) {
+    return key.equals("source") ? SOURCE_PASSWORD_ENV : DESTINATION_PASSWORD_ENV;
+  }
+
+  @Override
+  public List<String> ignoreColumns() {
+    return ignoreColumns == null ? List.of() : ignoreColumns;
+  }
+
+  @Override
+  public Metrics metrics() {
+    return metrics == null ? new Metrics(null) : metrics;
+  }
+
+  @Override
+  public Batch batch() {
+    return batch == null ? new Batch(null, null) : batch;
+  }
+
+  public Reconnect reconnect() {
+    return reconnect == null ? new Reconnect(null, null) : reconnect;
+  }
+
+  public ConnectionSettings sourceSettings(Map<String, String> env) {
+    return settings("source", source, SOURCE_PASSWORD_ENV, env).withApplicationName("pgtrail-worker");
+  }
+
+  public ConnectionSettings destinationSettings(Map<String, String> env) {
+    return settings("destination", destination, DESTINATION_PASSWORD_ENV, env).withApplicationName("pgtrail-worker");
+  }
+
+  private static ConnectionSettings settings(String key, Endpoint endpoint, String envName, Map<String, String> env) {
+    ConnectionSettings parsed = ConnectionSettings.parse(endpoint.url());
+    try {
+      if (endpoint.passwordFile() != null) {
+        return Passwords.resolve(parsed, Path.of(endpoint.passwordFile()), null, env);
+      }
+      ConnectionSettings specific = Passwords.resolve(parsed, null, envName, env);
+      return specific.hasPassword() ? specific : Passwords.resolve(parsed, null, GENERIC_PASSWORD_ENV, env);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException(key + ".passwordFile " + endpoint.passwordFile() + " does not exist");
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + key + ".passwordFile " + endpoint.passwordFile()
+          + ": " + e.getClass().getSimpleName());
+    }
+  }
+}

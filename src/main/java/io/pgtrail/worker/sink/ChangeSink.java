@@ -1,0 +1,216 @@
+package io.pgtrail.worker.sink;
+
+import io.pgtrail.worker.Change;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+
+/**
+ * Writes batches of changes into the destination {@code changes} table. A batch is one COPY and one
+ * commit. A replayed change (after a restart, the source sends again what was not yet acknowledged) makes
+ * the plain COPY fail on the unique key; the batch is then written through a staging table with
+ * {@code INSERT ... ON CONFLICT DO NOTHING}, and so are the following batches until one has no replays.
+ */
+public final class ChangeSink implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChangeSink.class);
+  private static final String UNIQUE_VIOLATION = "23505";
+  private static final String STAGING = "pgtrail_staging";
+
+  /** Told about each (schema.table, operation) count once its batch is committed. */
+  @FunctionalInterface
+  public interface RecordedListener {
+    void recorded(String schema, String table, String operation, long count);
+  }
+
+  /** What one flush did. */
+  public record FlushResult(int rows, int inserted, boolean absorbedReplays) {}
+
+  private final Connection connection;
+  private final CopyManager copy;
+  private final RecordedListener listener;
+  private final ExposedBuffer batch = new ExposedBuffer();
+  private final StringBuilder row = new StringBuilder(512);
+  private final Map<String, long[]> counts = new HashMap<>();
+  private int rows;
+  private boolean absorbing;
+  private long cachedMicros = Long.MIN_VALUE;
+  private String cachedTimestamp;
+
+  public ChangeSink(Connection destination, RecordedListener listener) throws SQLException {
+    this.connection = destination;
+    this.copy = destination.unwrap(PGConnection.class).getCopyAPI();
+    this.listener = listener;
+    ChangesTable.ensure(destination);
+    destination.setAutoCommit(false);
+  }
+
+  public int pendingRows() {
+    return rows;
+  }
+
+  public long pendingBytes() {
+    return batch.size();
+  }
+
+  public void add(Change change) {
+    row.setLength(0);
+    field(change.database()).append('\t');
+    field(change.schema()).append('\t');
+    field(change.table()).append('\t');
+    field(change.primaryKey()).append('\t');
+    row.append(change.operation().name()).append('\t');
+    field(change.before()).append('\t');
+    field(change.after()).append('\t');
+    field(change.context()).append('\t');
+    row.append(timestamp(change.committedAtMicros())).append('\t');
+    row.append(Instant.EPOCH.plusNanos(change.queuedAtMicros() * 1000)).append('\t');
+    row.append(change.transactionId()).append('\t');
+    row.append(change.position()).append('\n');
+    byte[] bytes = row.toString().getBytes(StandardCharsets.UTF_8);
+    batch.write(bytes, 0, bytes.length);
+    rows++;
+    counts.computeIfAbsent(change.schema() + '\u0000' + change.table() + '\u0000' + change.operation().name(),
+        k -> new long[1])[0]++;
+  }
+
+  /** Writes and commits everything added since the last flush. */
+  public FlushResult flush() throws SQLException {
+    if (rows == 0) {
+      return new FlushResult(0, 0, false);
+    }
+    int inserted;
+    boolean absorbed = absorbing;
+    try {
+      inserted = absorbing ? writeThroughStaging() : writeDirect();
+    } catch (SQLException e) {
+      connection.rollback();
+      if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw e;
+      }
+      absorbing = true;
+      absorbed = true;
+      LOG.info("the destination already holds part of this batch (a replay after a restart);"
+          + " writing through the staging table until replays stop");
+      try {
+        inserted = writeThroughStaging();
+      } catch (SQLException again) {
+        connection.rollback();
+        throw again;
+      }
+    }
+    if (absorbed && inserted == rows) {
+      absorbing = false;
+    }
+    FlushResult result = new FlushResult(rows, inserted, absorbed);
+    reportCounts();
+    clear();
+    return result;
+  }
+
+  private int writeDirect() throws SQLException {
+    copyBatchInto(ChangesTable.NAME);
+    connection.commit();
+    return rows;
+  }
+
+  /** Replaces the batch's counts with what was really inserted and returns the total. */
+  private int writeThroughStaging() throws SQLException {
+    Map<String, long[]> inserted = new HashMap<>();
+    int total = 0;
+    try (Statement s = connection.createStatement()) {
+      s.execute("CREATE TEMP TABLE IF NOT EXISTS " + STAGING + " (LIKE " + ChangesTable.NAME
+          + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+      copyBatchInto(STAGING);
+      try (ResultSet rs = s.executeQuery("WITH inserted AS (INSERT INTO " + ChangesTable.NAME
+          + " (" + ChangesTable.columnList() + ") SELECT " + ChangesTable.columnList() + " FROM " + STAGING
+          + " ON CONFLICT (" + ChangesTable.UNIQUE_KEY + ") DO NOTHING RETURNING \"schema\", \"table\", operation)"
+          + " SELECT \"schema\", \"table\", operation, count(*) FROM inserted GROUP BY 1, 2, 3")) {
+        while (rs.next()) {
+          inserted.put(rs.getString(1) + '\u0000' + rs.getString(2) + '\u0000' + rs.getString(3),
+              new long[] {rs.getLong(4)});
+          total += rs.getLong(4);
+        }
+      }
+      connection.commit();
+    }
+    counts.clear();
+    counts.putAll(inserted);
+    return total;
+  }
+
+  private void copyBatchInto(String table) throws SQLException {
+    try {
+      copy.copyIn("COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN",
+          new java.io.ByteArrayInputStream(batch.array(), 0, batch.size()), 1 << 16);
+    } catch (java.io.IOException e) {
+      throw new SQLException("COPY into the destination failed: " + e.getMessage(), "08006", e);
+    }
+  }
+
+  private void reportCounts() {
+    for (Map.Entry<String, long[]> e : counts.entrySet()) {
+      String[] key = e.getKey().split("\u0000", 3);
+      listener.recorded(key[0], key[1], key[2], e.getValue()[0]);
+    }
+  }
+
+  private void clear() {
+    batch.reset();
+    counts.clear();
+    rows = 0;
+  }
+
+  /** Drops a batch that could not be written (the source will send it again after reconnecting). */
+  public void discard() {
+    clear();
+  }
+
+  private String timestamp(long micros) {
+    if (micros != cachedMicros) {
+      cachedMicros = micros;
+      cachedTimestamp = Instant.EPOCH.plusNanos(micros * 1000).toString();
+    }
+    return cachedTimestamp;
+  }
+
+  /** COPY text format: backslash, tab, newline and carriage return are escaped; null is \N. */
+  private StringBuilder field(String value) {
+    if (value == null) {
+      return row.append("\\N");
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '\\' -> row.append("\\\\");
+        case '\t' -> row.append("\\t");
+        case '\n' -> row.append("\\n");
+        case '\r' -> row.append("\\r");
+        default -> row.append(c);
+      }
+    }
+    return row;
+  }
+
+  @Override
+  public void close() throws SQLException {
+    connection.close();
+  }
+
+  private static final class ExposedBuffer extends ByteArrayOutputStream {
+    ExposedBuffer() {
+      super(1 << 20);
+    }
+
+    byte[] array() {
+      return buf;
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package io.pgtrail.reconciler.sourcedatabase;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.pgtrail.api.v1alpha1.LocalObjectRef;
+import io.pgtrail.api.v1alpha1.PostgresEndpoint;
+import io.pgtrail.api.v1alpha1.Provider;
+import io.pgtrail.api.v1alpha1.ReclaimPolicy;
+import io.pgtrail.api.v1alpha1.SecretKeysRef;
+import io.pgtrail.api.v1alpha1.SourceConnection;
+import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
+import io.pgtrail.api.v1alpha1.SslMode;
+import io.pgtrail.api.v1alpha1.TrackingPolicy;
+import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.testing.MockCluster;
+import io.pgtrail.testing.PgVersion;
+import io.pgtrail.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real source database (tables orders, customers and sales.invoices), a destination database, roles
+ * with passwords, and the Secrets and custom resources that describe them.
+ */
+final class SourceFixture {
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+
+  final LocalPostgres server;
+  final ConnectionSettings sourceDb;
+  final ConnectionSettings destinationDb;
+  final String adminUser;
+  final String adminPassword;
+  final String destinationUser;
+  final String destinationPassword;
+  final String secretName;
+
+  SourceFixture(LocalPostgres server, String prefix) {
+    this.server = server;
+    int n = COUNTER.incrementAndGet();
+    String suffix = n + "_" + ProcessHandle.current().pid();
+    this.adminUser = "admin_" + suffix;
+    this.adminPassword = "TestPw-" + UUID.randomUUID();
+    this.destinationUser = "audit_" + suffix;
+    this.destinationPassword = "DestPw-" + UUID.randomUUID();
+    this.sourceDb = TestPostgres.newDatabase(server, prefix);
+    this.destinationDb = TestPostgres.newDatabase(server, prefix + "_audit");
+    this.secretName = prefix.replace('_', '-') + "-" + n + "-credentials";
+    server.execute(sourceDb.database(),
+        "CREATE TABLE public.orders (id bigint PRIMARY KEY, total numeric, updated_at timestamptz)",
+        "CREATE TABLE public.customers (id bigint PRIMARY KEY, name text)",
+        "CREATE SCHEMA sales",
+        "CREATE TABLE sales.invoices (id bigint PRIMARY KEY, amount numeric)",
+        "CREATE ROLE " + adminUser + " LOGIN SUPERUSER PASSWORD '" + adminPassword + "'",
+        "CREATE ROLE " + destinationUser + " LOGIN PASSWORD '" + destinationPassword + "'");
+  }
+
+  static SourceFixture on(PgVersion version, String prefix) {
+    return new SourceFixture(TestPostgres.shared(version), prefix);
+  }
+
+  void createSecrets(MockCluster cluster) {
+    cluster.createSecret(secretName, Map.of("username", adminUser, "password", adminPassword));
+    cluster.createSecret(secretName + "-audit", Map.of("username", destinationUser, "password", destinationPassword));
+  }
+
+  SourceDatabase source(String name) {
+    SourceDatabase sdb = new SourceDatabase();
+    sdb.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(MockCluster.NAMESPACE).build());
+    SourceDatabaseSpec spec = new SourceDatabaseSpec();
+    spec.provider = Provider.SELF_MANAGED;
+    spec.connection = endpoint(new SourceConnection(), sourceDb, secretName);
+    spec.destination = endpoint(new PostgresEndpoint(), destinationDb, secretName + "-audit");
+    spec.reclaimPolicy = ReclaimPolicy.DELETE;
+    sdb.setSpec(spec);
+    return sdb;
+  }
+
+  private static <E extends PostgresEndpoint> E endpoint(E endpoint, ConnectionSettings db, String secret) {
+    endpoint.host = db.host();
+    endpoint.port = db.port();
+    endpoint.database = db.database();
+    endpoint.sslMode = SslMode.DISABLE;
+    endpoint.credentialsSecretRef = new SecretKeysRef(secret);
+    return endpoint;
+  }
+
+  static TrackingPolicy policy(String name, String source, List<String> tables, List<String> schemas) {
+    TrackingPolicy policy = new TrackingPolicy();
+    policy.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(MockCluster.NAMESPACE).build());
+    TrackingPolicySpec spec = new TrackingPolicySpec();
+    spec.sourceRef = new LocalObjectRef(source);
+    spec.tables = new ArrayList<>(tables);
+    spec.schemas = new ArrayList<>(schemas);
+    spec.ignoreColumns = new ArrayList<>(List.of("orders.updated_at"));
+    policy.setSpec(spec);
+    return policy;
+  }
+
+  // ---- catalog facts --------------------------------------------------------------------------
+
+  List<String> publishedTables(String publication) throws Exception {
+    return strings("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = '"
+        + publication + "' ORDER BY 1");
+  }
+
+  boolean publicationExists(String publication) throws Exception {
+    return !strings("SELECT pubname FROM pg_publication WHERE pubname = '" + publication + "'").isEmpty();
+  }
+
+  boolean slotExists(String slot) throws Exception {
+    return !strings("SELECT slot_name FROM pg_replication_slots WHERE slot_name = '" + slot + "'").isEmpty();
+  }
+
+  String replicaIdentity(String table) throws Exception {
+    return strings("SELECT relreplident::text FROM pg_class WHERE oid = '" + table + "'::regclass").get(0);
+  }
+
+  List<String> strings(String sql) throws Exception {
+    try (Connection c = PgConnections.open(sourceDb); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      List<String> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+      return out;
+    }
+  }
+
+  void execute(String... sql) {
+    server.execute(sourceDb.database(), sql);
+  }
+
+  void dropLeftovers(String slot) {
+    try {
+      execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+    } catch (IllegalStateException ignored) {
+      // already gone
+    }
+  }
+
+  static void ignore(SQLException e) {
+    // helper for lambdas
+  }
+}

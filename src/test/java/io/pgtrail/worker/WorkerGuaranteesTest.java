@@ -1,0 +1,182 @@
+package io.pgtrail.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.testing.PgVersion;
+import io.pgtrail.testing.TestPostgres;
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The worker as a separate JVM: SIGKILL at random points, SIGTERM. */
+@ParameterizedClass
+@MethodSource("io.pgtrail.testing.PgVersion#enabled")
+class WorkerGuaranteesTest {
+  /** The C1 compiler alone starts a JVM sooner; throughput does not matter here. */
+  private static final String[] FAST_START = {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m"};
+
+  @Parameter PgVersion version;
+  @TempDir Path dir;
+
+  private ConnectionSettings source(LocalPostgres server) {
+    ConnectionSettings db = TestPostgres.newDatabase(server, "src");
+    server.execute(db.database(),
+        "CREATE TABLE items (id int PRIMARY KEY, version int NOT NULL, note text)",
+        "ALTER TABLE items REPLICA IDENTITY FULL",
+        "CREATE PUBLICATION p FOR TABLE items");
+    return db;
+  }
+
+  /** Inserts, updates and deletes in small transactions; remembers every change it committed. */
+  private static final class Workload implements Runnable {
+    final Set<String> expected = java.util.Collections.synchronizedSet(new HashSet<>());
+    final AtomicBoolean stop = new AtomicBoolean();
+    private final ConnectionSettings db;
+    private final int transactions;
+    volatile Exception failure;
+
+    Workload(ConnectionSettings db, int transactions) {
+      this.db = db;
+      this.transactions = transactions;
+    }
+
+    @Override
+    public void run() {
+      try (Connection c = PgConnections.open(db); Statement s = c.createStatement()) {
+        c.setAutoCommit(false);
+        int[] versions = new int[transactions + 1];
+        for (int i = 1; i <= transactions && !stop.get(); i++) {
+          Set<String> done = new HashSet<>();
+          s.execute("SELECT pg_logical_emit_message(true, '_bemi', '{\"tx\": " + i + "}')");
+          s.execute("INSERT INTO items VALUES (" + i + ", 1, 'row " + i + "')");
+          versions[i] = 1;
+          done.add("CREATE:" + i + ":1");
+          if (i % 2 == 0 && versions[i - 1] > 0) {
+            s.execute("UPDATE items SET version = version + 1 WHERE id = " + (i - 1));
+            done.add("UPDATE:" + (i - 1) + ":" + ++versions[i - 1]);
+          }
+          if (i % 5 == 0 && versions[i - 4] > 0) {
+            s.execute("DELETE FROM items WHERE id = " + (i - 4));
+            done.add("DELETE:" + (i - 4) + ":" + versions[i - 4]);
+            versions[i - 4] = 0;
+          }
+          c.commit();
+          expected.addAll(done);
+          Thread.sleep(1); // a steady, realistic pace rather than a flood the test then waits for
+        }
+      } catch (Exception e) {
+        failure = e;
+      }
+    }
+  }
+
+  @Test
+  void everyChangeIsRecordedExactlyOnceAcrossRepeatedSigkills() throws Exception {
+    LocalPostgres server = TestPostgres.shared(version);
+    ConnectionSettings source = source(server);
+    ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
+    Path config = WorkerProcess.config(dir, source, destination, source.database());
+    Random random = new Random(42);
+
+    WorkerProcess first = WorkerProcess.start(config, FAST_START);
+    await().atMost(Duration.ofSeconds(30)).until(() -> WorkerHarness.confirmedFlush(source, source.database()) > 0);
+    Workload workload = new Workload(source, 1_000_000);
+    Thread load = new Thread(workload, "workload");
+    load.start();
+    WorkerProcess current = first;
+    java.util.List<WorkerProcess> killed = new java.util.ArrayList<>();
+    int kills = 0;
+    while (kills < 10) {
+      // let the new worker get going, then kill it at a random point of its work
+      long before = WorkerHarness.count(destination, "SELECT count(*) FROM changes");
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+          .until(() -> WorkerHarness.count(destination, "SELECT count(*) FROM changes") > before);
+      Thread.sleep(random.nextInt(1200));
+      System.out.printf("kill %d at %d recorded changes, %d committed%n", kills + 1,
+          WorkerHarness.count(destination, "SELECT count(*) FROM changes"), workload.expected.size());
+      current.kill();
+      killed.add(current);
+      kills++;
+      current = WorkerProcess.start(config, FAST_START);
+    }
+    workload.stop.set(true);
+    load.join();
+    assertThat(load.isAlive()).isFalse();
+    assertThat(workload.failure).isNull();
+    int expected = workload.expected.size();
+    try (WorkerProcess last = current) {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+          .until(() -> WorkerHarness.count(destination, "SELECT count(*) FROM changes") >= expected);
+      Thread.sleep(500); // a late duplicate would show up here
+      Set<String> recorded = new HashSet<>();
+      int rows = 0;
+      try (Connection c = PgConnections.open(destination); ResultSet rs = c.createStatement().executeQuery(
+          "SELECT operation, primary_key, coalesce(after->>'version', before->>'version'), context->>'tx'"
+              + " FROM changes")) {
+        while (rs.next()) {
+          rows++;
+          recorded.add(rs.getString(1) + ":" + rs.getString(2) + ":" + rs.getString(3));
+          assertThat(rs.getString(4)).isNotNull();
+        }
+      }
+      assertThat(kills).isGreaterThanOrEqualTo(10);
+      StringBuilder logs = new StringBuilder(last.output());
+      for (WorkerProcess p : killed) {
+        logs.append(p.output());
+      }
+      assertThat(logs).as("some restart replayed changes the destination already had")
+          .contains("already holds part of this batch");
+      assertThat(expected).isGreaterThan(1000);
+      assertThat(rows).isEqualTo(expected);
+      assertThat(recorded).isEqualTo(workload.expected);
+      assertThat(last.isAlive()).isTrue();
+    }
+  }
+
+  @Test
+  void sigtermFinishesTheBatchAcknowledgesItAndExitsZero() throws Exception {
+    LocalPostgres server = TestPostgres.shared(version);
+    ConnectionSettings source = source(server);
+    ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
+    Path config = WorkerProcess.config(dir, source, destination, source.database());
+    WorkerProcess worker = WorkerProcess.start(config);
+    await().atMost(Duration.ofSeconds(30)).until(() -> WorkerHarness.confirmedFlush(source, source.database()) > 0);
+    Workload workload = new Workload(source, 3000);
+    Thread load = new Thread(workload, "workload");
+    load.start();
+    Thread.sleep(1500);
+
+    long started = System.nanoTime();
+    int exit = worker.terminate(Duration.ofSeconds(15));
+    long tookMillis = (System.nanoTime() - started) / 1_000_000;
+    load.join();
+
+    assertThat(exit).as("exit code; log:%n%s", worker.output()).isZero();
+    assertThat(tookMillis).isLessThan(10_000);
+    assertThat(worker.output()).contains("worker stopped").doesNotContain("password");
+    // what the worker wrote is exactly what it acknowledged: the slot holds the rest, nothing twice
+    long recorded = WorkerHarness.count(destination, "SELECT count(*) FROM changes");
+    long pending = PgOutputCapture.decodeAll(PgOutputCapture.take(source, source.database(), "p")).stream()
+        .filter(m -> m instanceof PgOutputMessage.Insert || m instanceof PgOutputMessage.Update
+            || m instanceof PgOutputMessage.Delete)
+        .count();
+    assertThat(recorded).isPositive();
+    assertThat(recorded + pending).isEqualTo(workload.expected.size());
+  }
+}

@@ -1,0 +1,105 @@
+package io.pgtrail.worker.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.testing.PgVersion;
+import io.pgtrail.testing.TestPostgres;
+import io.pgtrail.worker.Change;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The sink alone against a real destination. */
+@ParameterizedClass
+@MethodSource("io.pgtrail.testing.PgVersion#enabled")
+class ChangeSinkTest {
+  @Parameter PgVersion version;
+
+  private final Map<String, Long> recorded = new HashMap<>();
+
+  private ChangeSink sink(ConnectionSettings db) throws Exception {
+    return new ChangeSink(PgConnections.open(db),
+        (schema, table, operation, count) -> recorded.merge(schema + "." + table + " " + operation, count, Long::sum));
+  }
+
+  private static Change change(long position, Change.Operation operation, String after) {
+    return new Change("src", "public", "orders", Long.toString(position), operation, "{}", after,
+        "{\"user\":\"ann\"}", 1_700_000_000_123_456L, 1_700_000_000_223_456L, 77, position);
+  }
+
+  @Test
+  void createsTheBemiShapedTableWithItsIndexes() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    try (ChangeSink ignored = sink(db); ChangeSink again = sink(db); Connection c = PgConnections.open(db)) {
+      List<String> columns = new ArrayList<>();
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT column_name || ':' || data_type"
+          + " FROM information_schema.columns WHERE table_name = 'changes' ORDER BY ordinal_position")) {
+        while (rs.next()) {
+          columns.add(rs.getString(1));
+        }
+      }
+      assertThat(columns).containsExactly("id:uuid", "database:character varying", "schema:character varying",
+          "table:character varying", "primary_key:text", "operation:text", "before:jsonb", "after:jsonb",
+          "context:jsonb", "committed_at:timestamp with time zone", "queued_at:timestamp with time zone",
+          "created_at:timestamp with time zone", "transaction_id:bigint", "position:bigint");
+      List<String> indexes = new ArrayList<>();
+      try (ResultSet rs = c.createStatement().executeQuery(
+          "SELECT indexdef FROM pg_indexes WHERE tablename = 'changes' ORDER BY indexname")) {
+        while (rs.next()) {
+          indexes.add(rs.getString(1));
+        }
+      }
+      assertThat(indexes).anySatisfy(d -> assertThat(d).contains("gin (after jsonb_path_ops)"))
+          .anySatisfy(d -> assertThat(d).contains("gin (before jsonb_path_ops)"))
+          .anySatisfy(d -> assertThat(d).contains("gin (context jsonb_path_ops)"))
+          .anySatisfy(d -> assertThat(d).contains("(committed_at)"))
+          .anySatisfy(d -> assertThat(d).contains("(\"table\")"))
+          .anySatisfy(d -> assertThat(d).contains("(primary_key)"))
+          .anySatisfy(d -> assertThat(d).contains("(operation)"))
+          .anySatisfy(d -> assertThat(d).contains("UNIQUE INDEX").contains(
+              "(\"position\", \"table\", schema, database, operation)"));
+    }
+  }
+
+  @Test
+  void writesBatchesAndAbsorbsReplays() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    String tricky = "{\"s\": \"tab\\tnewline\\nback\\\\slash é \\u00e9 🙂\"}";
+    try (ChangeSink sink = sink(db); Connection c = PgConnections.open(db)) {
+      sink.add(change(1, Change.Operation.CREATE, tricky));
+      sink.add(change(2, Change.Operation.UPDATE, "{\"n\": 1.10}"));
+      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(2, 2, false));
+
+      sink.add(change(2, Change.Operation.UPDATE, "{\"n\": 1.10}"));
+      sink.add(change(3, Change.Operation.DELETE, "{}"));
+      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(2, 1, true));
+      sink.add(change(4, Change.Operation.CREATE, "{}"));
+      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(1, 1, true));
+      sink.add(change(5, Change.Operation.CREATE, "{}"));
+      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(1, 1, false));
+
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*), count(DISTINCT position),"
+          + " max(after::text) FILTER (WHERE position = 1), min(committed_at)::text, max(context->>'user'),"
+          + " max(after->>'n') FROM changes")) {
+        rs.next();
+        assertThat(rs.getInt(1)).isEqualTo(5);
+        assertThat(rs.getInt(2)).isEqualTo(5);
+        assertThat(rs.getString(3)).isEqualTo("{\"s\": \"tab\\tnewline\\nback\\\\slash é é 🙂\"}");
+        assertThat(rs.getString(4)).startsWith("2023-11-14 22:13:20.123456");
+        assertThat(rs.getString(5)).isEqualTo("ann");
+        assertThat(rs.getString(6)).isEqualTo("1.10");
+      }
+    }
+    assertThat(recorded).containsEntry("public.orders CREATE", 3L).containsEntry("public.orders UPDATE", 1L)
+        .containsEntry("public.orders DELETE", 1L);
+  }
+}
