@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         io.pgtrail.cli.SqlCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
+        io.pgtrail.demo.DemoCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
