@@ -247,7 +247,17 @@ final class Kubelet implements AutoCloseable {
   private static WorkerConfig rerooted(WorkerConfig config, Map<String, Path> mounts) {
     return new WorkerConfig(rerooted(config.source(), mounts), config.slot(), config.publication(),
         rerooted(config.destination(), mounts), config.ignoreColumns(), config.metrics(), config.batch(),
-        config.reconnect());
+        config.reconnect(), rerooted(config.sshTunnel(), mounts));
+  }
+
+  private static WorkerConfig.Tunnel rerooted(WorkerConfig.Tunnel tunnel, Map<String, Path> mounts) {
+    if (tunnel == null) {
+      return null;
+    }
+    return new WorkerConfig.Tunnel(tunnel.host(), tunnel.port(), tunnel.user(),
+        tunnel.privateKeyFile() == null ? null : hostPath(mounts, tunnel.privateKeyFile()).toString(),
+        tunnel.knownHostsFile() == null ? null : hostPath(mounts, tunnel.knownHostsFile()).toString(),
+        tunnel.hostKeyFingerprint(), tunnel.hostKeyPolicy());
   }
 
   private static WorkerConfig.Endpoint rerooted(WorkerConfig.Endpoint endpoint, Map<String, Path> mounts) {
