@@ -131,9 +131,6 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
       if (!steps.checkOwnership(run)) {
         return;
       }
-      if (!steps.workerCanReach(run)) {
-        return;
-      }
       step = "ensurePublicationAndSlot";
       if (!steps.ensurePublicationAndSlot(run)) {
         return;

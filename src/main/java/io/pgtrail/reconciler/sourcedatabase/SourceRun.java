@@ -33,6 +33,8 @@ final class SourceRun implements AutoCloseable {
   boolean managedPasswordGenerated;
   /** {@code user@jumphost:port -> target:port} when the operator connects through an SSH tunnel. */
   String tunnel;
+  /** The jump host as the worker reaches it (null without spec.sshTunnel). */
+  WorkerResources.Tunnel workerTunnel;
 
   SourceRun(SourceDatabase source, Conditions conditions) {
     this.source = source;

@@ -239,6 +239,8 @@ final class SourceSteps {
       SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
           key.privateKeyText(), knownHosts, spec.hostKeyFingerprint, HostKeyPolicy.STRICT);
       SshTunnel tunnel = tunnels.acquire(uid, settings, run.admin.host(), run.admin.port());
+      run.workerTunnel = new WorkerResources.Tunnel(settings.host(), settings.port(), settings.user(),
+          settings.privateKey(), knownHosts, spec.hostKeyFingerprint);
       run.admin = tunnel.route(run.admin);
       run.tunnel = tunnel.describe();
       return true;
@@ -278,20 +280,6 @@ final class SourceSteps {
     tunnels.release(source.getMetadata().getUid());
   }
 
-  /**
-   * The worker cannot stream through an SSH tunnel yet, and a slot nobody reads would hold WAL forever:
-   * a tunnelled source stops after preflight, having created nothing in PostgreSQL.
-   */
-  boolean workerCanReach(SourceRun run) {
-    if (run.source.getSpec().sshTunnel == null) {
-      return true;
-    }
-    run.conditions.setFalse(PUBLICATION_READY, Reason.SSH_TUNNEL_UNSUPPORTED.camelCase(), "preflight passed through "
-        + run.tunnel + ", but the worker cannot stream through an SSH tunnel yet, and a slot without a reader"
-        + " would hold WAL: nothing was created in PostgreSQL; make the database reachable from the cluster"
-        + " directly and remove spec.sshTunnel");
-    return false;
-  }
 
   // ---- 4. connect and preflight ------------------------------------------------------------------
 
@@ -507,7 +495,7 @@ final class SourceSteps {
         spec.worker == null ? null : spec.worker.imagePullPolicy, spec.worker == null ? null : spec.worker.resources,
         port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
         spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxRows,
-        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs);
+        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs, run.workerTunnel);
     String yaml = WorkerResources.workerYaml(inputs);
     OwnedResources.apply(client, run.source, WorkerResources.configMap(run.source, inputs), yaml);
     Secret stored = OwnedResources.applySecret(client, run.source, WorkerResources.secret(run.source, inputs));

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
@@ -38,6 +41,7 @@ public final class WorkerResources {
   public static final String CONFIG_PATH = "/etc/pgtrail/worker.yaml";
   public static final String SOURCE_DIR = "/etc/pgtrail/source";
   public static final String DESTINATION_DIR = "/etc/pgtrail/destination";
+  public static final String SSH_DIR = "/etc/pgtrail/ssh";
   public static final String CONFIG_HASH = "pgtrail.io/config-hash";
   public static final int DEFAULT_METRICS_PORT = 9090;
   public static final long RUN_AS = 10001L;
@@ -59,10 +63,19 @@ public final class WorkerResources {
     }
   }
 
-  /** Everything a worker needs. */
+  /** The SSH jump host in front of the source; the key and known hosts travel in the worker's Secret. */
+  public record Tunnel(String host, int port, String user, String privateKey, String knownHosts,
+      String hostKeyFingerprint) {
+    @Override
+    public String toString() {
+      return "Tunnel[" + user + "@" + host + ":" + port + "]";
+    }
+  }
+
+  /** Everything a worker needs; {@code tunnel} is null when the source is reached directly. */
   public record Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
       Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
-      Integer batchMaxRows, Long batchMaxDelayMs) {}
+      Integer batchMaxRows, Long batchMaxDelayMs, Tunnel tunnel) {}
 
   private WorkerResources() {}
 
@@ -118,6 +131,20 @@ public final class WorkerResources {
       }
       doc.put("batch", batch);
     }
+    if (in.tunnel() != null) {
+      Map<String, Object> tunnel = new LinkedHashMap<>();
+      tunnel.put("host", in.tunnel().host());
+      tunnel.put("port", in.tunnel().port());
+      tunnel.put("user", in.tunnel().user());
+      tunnel.put("privateKeyFile", SSH_DIR + "/id_ed25519");
+      if (in.tunnel().knownHosts() != null) {
+        tunnel.put("knownHostsFile", SSH_DIR + "/known_hosts");
+      }
+      if (in.tunnel().hostKeyFingerprint() != null) {
+        tunnel.put("hostKeyFingerprint", in.tunnel().hostKeyFingerprint());
+      }
+      doc.put("sshTunnel", tunnel);
+    }
     try {
       return YAML.writeValueAsString(doc);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -142,6 +169,12 @@ public final class WorkerResources {
     if (in.destination().caCertificate() != null) {
       plain.put("destination-ca.crt", in.destination().caCertificate());
     }
+    if (in.tunnel() != null) {
+      plain.put("ssh-privatekey", in.tunnel().privateKey());
+      if (in.tunnel().knownHosts() != null) {
+        plain.put("ssh-known-hosts", in.tunnel().knownHosts());
+      }
+    }
     return new SecretBuilder()
         .withNewMetadata().withName(secretName(sdb)).withLabels(labels(sdb)).endMetadata()
         .withType("Opaque")
@@ -163,12 +196,19 @@ public final class WorkerResources {
     if (in.destination().caCertificate() != null) {
       destinationItems.add(new KeyToPath("destination-ca.crt", 0440, "ca.crt"));
     }
+    List<KeyToPath> sshItems = new ArrayList<>();
+    if (in.tunnel() != null) {
+      sshItems.add(new KeyToPath("ssh-privatekey", 0400, "id_ed25519"));
+      if (in.tunnel().knownHosts() != null) {
+        sshItems.add(new KeyToPath("ssh-known-hosts", 0440, "known_hosts"));
+      }
+    }
     ResourceRequirements resources = in.resources() != null ? in.resources() : new ResourceRequirementsBuilder()
         .addToRequests("cpu", new Quantity("100m"))
         .addToRequests("memory", new Quantity("256Mi"))
         .addToLimits("memory", new Quantity("512Mi"))
         .build();
-    return new DeploymentBuilder()
+    Deployment deployment = new DeploymentBuilder()
         .withNewMetadata().withName(deploymentName(sdb)).withLabels(labels(sdb)).endMetadata()
         .withNewSpec()
           .withReplicas(1)
@@ -227,6 +267,14 @@ public final class WorkerResources {
           .endTemplate()
         .endSpec()
         .build();
+    if (!sshItems.isEmpty()) {
+      PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+      pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("ssh").withMountPath(SSH_DIR)
+          .withReadOnly(true).build());
+      pod.getVolumes().add(new VolumeBuilder().withName("ssh")
+          .withNewSecret().withSecretName(secretName(sdb)).withItems(sshItems).endSecret().build());
+    }
+    return deployment;
   }
 
   private static Probe probe(String path, int period, int failures) {

@@ -12,16 +12,17 @@ import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestSshServer;
 import java.util.List;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * spec.sshTunnel: the operator generates its key, shows the public key, is refused until the key is
- * authorized, then connects and preflights through the jump host. The worker cannot tunnel yet, so the
- * source stops there with nothing created in PostgreSQL.
+ * authorized, then sets up through the jump host; the worker it renders streams through the jump host too.
  */
 class SourceDatabaseSshTest {
   @Test
-  void connectsThroughTheJumpHostOnceItsKeyIsAuthorized() throws Exception {
+  void recordsChangesThroughTheJumpHostOnceItsKeyIsAuthorized(@TempDir Path files) throws Exception {
     SourceFixture db = SourceFixture.on(PgVersion.primary(), "ssh");
     try (TestSshServer jump = TestSshServer.start(); OperatorHarness harness = new OperatorHarness().startOperator()) {
       db.createSecrets(harness.cluster);
@@ -43,15 +44,22 @@ class SourceDatabaseSshTest {
       String privateKey = SecretData.value(key, "ssh-privatekey").orElseThrow();
 
       jump.authorize(publicKey);
-      SourceDatabase through = harness.awaitSource("tunnelled", "PublicationReady", "False", "SshTunnelUnsupported");
+      SourceDatabase through = harness.awaitSource("tunnelled", "Ready", "True", "Ready");
       assertThat(condition(through.getStatus().conditions, "Connected").get().getMessage())
           .contains("through " + TestSshServer.USER + "@");
-      assertThat(condition(through.getStatus().conditions, "WalLevelLogical").get().getStatus()).isEqualTo("True");
-      assertThat(condition(through.getStatus().conditions, "Ready").get().getReason()).isEqualTo("SshTunnelUnsupported");
       assertThat(through.getStatus().sshPublicKey).isEqualTo(publicKey);
       assertThat(jump.forwardedConnections()).isPositive();
-      assertThat(db.strings("SELECT pubname FROM pg_publication")).isEmpty();
-      assertThat(db.slotExists(db.slotName)).isFalse();
+      assertThat(db.slotExists(db.slotName)).isTrue();
+
+      // The worker, as its pod would run it: the rendered config, the Secret's files, through the jump host.
+      int forwardedBeforeWorker = jump.forwardedConnections();
+      try (RenderedWorker worker = RenderedWorker.start(harness.client(), "tunnelled", files)) {
+        assertThat(worker.config()).contains("sshTunnel:").contains("privateKeyFile: /etc/pgtrail/ssh/id_ed25519");
+        db.execute("INSERT INTO public.orders VALUES (1, 10, now()), (2, 20, now())");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions()
+            .until(() -> db.destinationCount("SELECT count(*) FROM changes WHERE \"table\" = 'orders'") == 2);
+        assertThat(jump.forwardedConnections()).isGreaterThan(forwardedBeforeWorker);
+      }
       assertThat(harness.logs.text()).doesNotContain(privateKey.strip().lines().skip(1).findFirst().orElseThrow())
           .doesNotContain(db.adminPassword);
 

@@ -65,6 +65,8 @@ final class SourceFixture {
         "CREATE TABLE sales.invoices (id bigint PRIMARY KEY, amount numeric)",
         "CREATE ROLE " + adminUser + " LOGIN SUPERUSER PASSWORD '" + adminPassword + "'",
         "CREATE ROLE " + destinationUser + " LOGIN PASSWORD '" + destinationPassword + "'");
+    // the worker creates its changes table in the destination's public schema
+    server.execute(destinationDb.database(), "GRANT CREATE ON SCHEMA public TO " + destinationUser);
   }
 
   static SourceFixture on(PgVersion version, String prefix) {
@@ -138,6 +140,11 @@ final class SourceFixture {
       }
       return out;
     }
+  }
+
+  long destinationCount(String sql) {
+    Object n = io.pgtrail.testing.Db.scalar(destinationDb, sql);
+    return n == null ? 0 : ((Number) n).longValue();
   }
 
   void execute(String... sql) {

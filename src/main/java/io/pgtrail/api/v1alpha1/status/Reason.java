@@ -28,7 +28,6 @@ public enum Reason {
   WORKER_UPDATED("WorkerUpdated"),
   DRIFT_REPAIRED("DriftRepaired"),
   PUBLICATION_UPDATED("PublicationUpdated"),
-  SSH_TUNNEL_UNSUPPORTED("SshTunnelUnsupported"),
   SSH_KEY_GENERATED("SshKeyGenerated"),
   MANAGED_ROLE_CREATED("ManagedRoleCreated"),
   WAITING("Waiting"),
