@@ -56,6 +56,7 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
   public static final String NAME = "sourcedatabase";
   public static final String FINALIZER = "pgtrail.io/cleanup";
   static final String SECRET_INDEX = "source-by-secret";
+  static final String APPLIED_POLICY_INDEX = "source-by-applied-policy";
 
   /** Step conditions in chain order; Ready summarizes them. */
   static final List<String> STEP_CONDITIONS = List.of(CREDENTIALS_RESOLVED, CONNECTED, WAL_LEVEL_LOGICAL,
@@ -217,12 +218,11 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
   @Override
   public List<EventSource<?, SourceDatabase>> prepareEventSources(EventSourceContext<SourceDatabase> context) {
     context.getPrimaryCache().addIndexer(SECRET_INDEX, SourceDatabaseReconciler::referencedSecrets);
+    context.getPrimaryCache().addIndexer(APPLIED_POLICY_INDEX, SourceDatabaseReconciler::appliedPolicies);
     var policies = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(TrackingPolicy.class, SourceDatabase.class)
             .withName("trackingpolicies")
-            .withSecondaryToPrimaryMapper(policy -> policy.getSpec() == null || policy.getSpec().sourceRef == null
-                ? Set.of()
-                : Set.of(new ResourceID(policy.getSpec().sourceRef.name, policy.getMetadata().getNamespace())))
+            .withSecondaryToPrimaryMapper(policy -> sourcesOf(context, policy))
             .withNamespacesInheritedFromController()
             .build(),
         context);
@@ -242,6 +242,30 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
             .build(),
         context);
     return List.of(policies, deployments, secrets);
+  }
+
+  /**
+   * The source a policy points at, and any source whose publication still reflects it: a policy moved
+   * to another source (or deleted) shrinks the old one at once, not at its next resync.
+   */
+  private static Set<ResourceID> sourcesOf(EventSourceContext<SourceDatabase> context, TrackingPolicy policy) {
+    Set<ResourceID> ids = new HashSet<>();
+    if (policy.getSpec() != null && policy.getSpec().sourceRef != null) {
+      ids.add(new ResourceID(policy.getSpec().sourceRef.name, policy.getMetadata().getNamespace()));
+    }
+    String key = policy.getMetadata().getNamespace() + "/" + policy.getMetadata().getName();
+    for (SourceDatabase source : context.getPrimaryCache().byIndex(APPLIED_POLICY_INDEX, key)) {
+      ids.add(ResourceID.fromResource(source));
+    }
+    return ids;
+  }
+
+  static List<String> appliedPolicies(SourceDatabase source) {
+    if (source.getStatus() == null || source.getStatus().appliedPolicies == null) {
+      return List.of();
+    }
+    return source.getStatus().appliedPolicies.stream()
+        .map(p -> source.getMetadata().getNamespace() + "/" + p.name).toList();
   }
 
   /** Sources that own the Secret or read it (credentials, CA certificates): a rotation re-verifies them. */

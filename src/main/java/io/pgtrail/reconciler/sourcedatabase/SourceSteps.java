@@ -176,6 +176,8 @@ final class SourceSteps {
     List<SourceDatabaseStatus.AppliedPolicy> applied = new ArrayList<>();
     for (TrackingPolicy policy : policies.stream()
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        // the event source also maps a policy to sources that still reflect it (it may have moved away)
+        .filter(p -> p.getSpec() != null && p.getSpec().sourceRef != null && run.name().equals(p.getSpec().sourceRef.name))
         .sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList()) {
       try {
         scopes.add(PolicyScope.parse(policy.getMetadata().getName(), policy.getSpec()));

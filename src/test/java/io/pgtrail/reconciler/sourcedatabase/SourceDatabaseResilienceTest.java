@@ -126,6 +126,35 @@ class SourceDatabaseResilienceTest {
   }
 
   @Test
+  void aPolicyMovedToAnotherSourceLeavesTheOldOneAtOnce() throws Exception {
+    // resync far away: only watch events can explain a change within seconds
+    harness.withOptions(o -> o.withIntervals(Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofMinutes(15)))
+        .startOperator();
+    harness.apply(SourceFixture.policy("base-a", "a", List.of("orders"), List.of()));
+    harness.apply(SourceFixture.policy("base-b", "b", List.of("orders"), List.of()));
+    harness.apply(SourceFixture.policy("mover", "a", List.of("customers"), List.of()));
+    SourceDatabase a = db.source("a");
+    a.getSpec().publicationName = "pub_a";
+    a.getSpec().slotName = db.slotName + "_a";
+    SourceDatabase b = db.source("b");
+    b.getSpec().publicationName = "pub_b";
+    b.getSpec().slotName = db.slotName + "_b";
+    harness.apply(a);
+    harness.apply(b);
+    harness.awaitSource("a", "Ready", "True", "Ready");
+    harness.awaitSource("b", "Ready", "True", "Ready");
+    assertThat(db.publishedTables("pub_a")).containsExactly("public.customers", "public.orders");
+
+    var mover = harness.policy("mover");
+    mover.getSpec().sourceRef.name = "b";
+    harness.client().resource(mover).update();
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      assertThat(db.publishedTables("pub_b")).containsExactly("public.customers", "public.orders");
+      assertThat(db.publishedTables("pub_a")).containsExactly("public.orders");
+    });
+  }
+
+  @Test
   void cleanupGivesUpAfterTheTimeout() throws Exception {
     harness.withOptions(o -> o.withIntervals(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(3)))
         .startOperator();
