@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         io.pgtrail.worker.WorkerCommand.class,
         io.pgtrail.worker.bench.BenchCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
+        io.pgtrail.demo.DemoCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
