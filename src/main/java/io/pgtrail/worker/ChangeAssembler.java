@@ -89,10 +89,6 @@ public final class ChangeAssembler {
     // Origin: replication origins need no action; the change is recorded like any other.
   }
 
-  public Map<Integer, String> typeNames() {
-    return Map.copyOf(typeNames);
-  }
-
   private void update(PgOutputMessage.Update update, long lsn, long queuedAtMicros, Consumer<Change> out) {
     CachedRelation r = relation(update.relationOid());
     TupleData old = update.oldTuple();

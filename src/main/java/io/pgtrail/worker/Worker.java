@@ -9,6 +9,7 @@ import io.pgtrail.ssh.SshTunnelSettings;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.sink.ChangeSink;
+import io.pgtrail.worker.sink.PendingListCleaner;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -172,6 +173,7 @@ public final class Worker implements Runnable {
     private PGConnection replication;
     private PGReplicationStream stream;
     private ChangeSink sink;
+    private PendingListCleaner cleaner;
     private ChangeAssembler assembler;
 
     private boolean inTransaction;
@@ -201,6 +203,7 @@ public final class Worker implements Runnable {
       // a destination that vanishes without closing the socket must not hang a write forever
       destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
       sink = new ChangeSink(destination, metrics::recorded);
+      cleaner = new PendingListCleaner(settings.destination(), Duration.ofSeconds(1));
       ConnectionSettings source = sourceRoute();
       sourceSql = PgConnections.open(source);
       int major = sourceSql.getMetaData().getDatabaseMajorVersion();
@@ -347,6 +350,9 @@ public final class Worker implements Runnable {
     private void closeQuietly() {
       if (sink != null) {
         sink.discard();
+      }
+      if (cleaner != null) {
+        cleaner.close();
       }
       Connection replicationConnection = replication == null ? null : (Connection) replication;
       for (AutoCloseable c : new AutoCloseable[] {stream, replicationConnection, sourceSql, destination}) {

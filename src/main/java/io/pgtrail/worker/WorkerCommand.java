@@ -38,7 +38,13 @@ public final class WorkerCommand implements Callable<Integer> {
     HealthServer http = null;
     int port = parsed.metrics().portOrDefault();
     if (port != 0) {
-      http = new HealthServer(port, metrics, worker::isAlive, worker::isStreaming);
+      try {
+        http = new HealthServer(port, metrics, worker::isAlive, worker::isStreaming);
+      } catch (java.net.BindException e) {
+        System.err.println("pgtrail worker: cannot listen on metrics.port " + port + " (" + e.getMessage()
+            + "); choose another port or 0 to disable");
+        return 2;
+      }
       LOG.info("metrics and health on port {}", http.port());
     }
     try {

@@ -47,8 +47,4 @@ public final class WorkerMetrics {
   public void recorded(String schema, String table, String operation, long count) {
     changesRecorded.labelValues(schema + "." + table, operation).inc(count);
   }
-
-  public double recordedTotal() {
-    return changesRecorded.collect().getDataPoints().stream().mapToDouble(p -> p.getValue()).sum();
-  }
 }

@@ -44,5 +44,6 @@ class WorkerBoundedMemoryTest {
       assertThat(worker.isAlive()).isTrue();
       assertThat(worker.output()).doesNotContain("OutOfMemoryError");
     }
+    WorkerHarness.dropSlot(source, source.database());
   }
 }

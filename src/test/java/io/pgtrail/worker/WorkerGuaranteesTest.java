@@ -147,6 +147,7 @@ class WorkerGuaranteesTest {
       assertThat(recorded).isEqualTo(workload.expected);
       assertThat(last.isAlive()).isTrue();
     }
+    WorkerHarness.dropSlot(source, source.database());
   }
 
   @Test
@@ -178,5 +179,6 @@ class WorkerGuaranteesTest {
         .count();
     assertThat(recorded).isPositive();
     assertThat(recorded + pending).isEqualTo(workload.expected.size());
+    WorkerHarness.dropSlot(source, source.database());
   }
 }

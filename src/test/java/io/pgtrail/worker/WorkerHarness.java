@@ -18,6 +18,8 @@ public final class WorkerHarness implements AutoCloseable {
   public final Worker worker;
   private final Thread thread;
 
+  private final String slot;
+
   public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
       int batchMaxRows) {
     this(source, destination, slot, filter, batchMaxRows, null);
@@ -26,6 +28,7 @@ public final class WorkerHarness implements AutoCloseable {
   /** A worker that reaches the source through an SSH jump host. */
   public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
       int batchMaxRows, io.pgtrail.ssh.SshTunnelSettings tunnel) {
+    this.slot = slot;
     this.source = source;
     this.destination = destination;
     this.worker = new Worker(new Worker.Settings(source, destination, slot, "p", filter, batchMaxRows,
@@ -71,11 +74,24 @@ public final class WorkerHarness implements AutoCloseable {
     }
   }
 
+  /** Drops a test's slot once its reader is gone, so it does not hold WAL on a shared server. */
+  public static void dropSlot(ConnectionSettings db, String slot) {
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+      try (Connection c = PgConnections.open(db)) {
+        io.pgtrail.postgres.ReplicationSlots.dropIfExists(c, slot);
+        return true;
+      }
+    });
+  }
+
   @Override
   public void close() throws InterruptedException {
     worker.requestStop();
     if (!worker.awaitStopped(Duration.ofSeconds(20))) {
       thread.interrupt();
+    }
+    if (worker.awaitStopped(Duration.ofSeconds(5))) {
+      dropSlot(source, slot);
     }
   }
 }

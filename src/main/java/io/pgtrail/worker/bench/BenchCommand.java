@@ -93,6 +93,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  (the source workload itself took %.2f s; the worker used %.1f s of CPU, %.1f us a change)%n",
             loadSeconds, workerCpu, workerCpu * 1e6 / throughputChanges);
 
+        settle(source, destination);
         long latencyStartMicros = nowMicros(destination);
         int latencyTransactions = Math.max(1, latencyRate * latencySeconds / (3 * ROWS_PER_STEP));
         long periodNanos = TimeUnit.SECONDS.toNanos(3L * ROWS_PER_STEP) / latencyRate;
@@ -136,6 +137,19 @@ public final class BenchCommand implements Callable<Integer> {
       deleteRecursively(work);
     }
     return 0;
+  }
+
+  /**
+   * The latency run measures a steady state, not the aftermath of the burst: vacuum and checkpoint now,
+   * rather than let autovacuum and a checkpoint start in its first seconds.
+   */
+  private static void settle(ConnectionSettings source, ConnectionSettings destination) throws Exception {
+    try (Connection s = PgConnections.open(source); Connection d = PgConnections.open(destination)) {
+      s.createStatement().execute("VACUUM ANALYZE orders");
+      d.createStatement().execute("VACUUM ANALYZE changes");
+      d.createStatement().execute("CHECKPOINT");
+    }
+    Thread.sleep(1000);
   }
 
   /** Seven columns of text, numeric, timestamptz and jsonb; about 200 bytes a row. */

@@ -129,6 +129,26 @@ class PgOutputDecoderTest {
   }
 
   @Test
+  void changesReplayedFromAnotherOriginComeWithAnOriginMessage() throws Exception {
+    ConnectionSettings db = database("CREATE TABLE t (id int PRIMARY KEY)", "CREATE PUBLICATION p FOR TABLE t");
+    String origin = "upstream_" + db.database();
+    TestPostgres.shared(version).execute(db.database(),
+        "SELECT pg_replication_origin_create('" + origin + "')",
+        "SELECT pg_replication_origin_session_setup('" + origin + "')",
+        "BEGIN; SELECT pg_replication_origin_xact_setup('0/ABC', now()); INSERT INTO t VALUES (1); COMMIT",
+        "SELECT pg_replication_origin_session_reset()",
+        "SELECT pg_replication_origin_drop('" + origin + "')");
+
+    List<PgOutputMessage> messages = PgOutputCapture.decodeAll(PgOutputCapture.take(db, db.database(), "p"));
+
+    assertThat(messages).map(m -> m.getClass().getSimpleName())
+        .containsSubsequence("Begin", "Origin", "Relation", "Insert", "Commit"); // PG 14 adds empty pairs
+    PgOutputMessage.Origin o = first(messages, PgOutputMessage.Origin.class);
+    assertThat(o.name()).isEqualTo(origin);
+    assertThat(o.commitLsn()).isEqualTo(0xABCL);
+  }
+
+  @Test
   void rejectsUnknownAndTruncatedMessagesClearly() {
     assertThatThrownBy(() -> PgOutputDecoder.decode(ByteBuffer.wrap(new byte[] {'S', 0, 0, 0, 1})))
         .hasMessageContaining("unsupported pgoutput message type 'S'");
