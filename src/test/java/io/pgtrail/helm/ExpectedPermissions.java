@@ -8,7 +8,8 @@ import java.util.TreeSet;
  * What the operator may do, written out independently of the chart: its custom resources (read,
  * watch, finalizer), their status and finalizers subresources, the Secrets, ConfigMaps and
  * Deployments it reads and owns, Events in both API groups; and Leases for leader election, in the
- * release namespace only.
+ * release namespace only (JOSDK checks get, create and update before it starts; Fabric8's LeaseLock
+ * renews by patch).
  */
 final class ExpectedPermissions {
 
@@ -24,7 +25,7 @@ final class ExpectedPermissions {
       grant("events.k8s.io", List.of("events"), List.of("create", "patch")));
 
   static final Set<String> LEADER_ELECTION =
-      grant("coordination.k8s.io", List.of("leases"), List.of("get", "create", "patch"));
+      grant("coordination.k8s.io", List.of("leases"), List.of("get", "create", "update", "patch"));
 
   private ExpectedPermissions() {}
 
