@@ -13,7 +13,7 @@ import java.util.TreeSet;
  */
 final class ExpectedPermissions {
 
-  private static final List<String> READ_WRITE = List.of("get", "list", "watch", "create", "update", "patch", "delete");
+  private static final List<String> READ_WRITE = List.of("get", "list", "watch", "create", "update", "delete");
 
   static final Set<String> WATCHED_NAMESPACES = union(
       grant("pgtrail.io", List.of("sourcedatabases", "trackingpolicies"), List.of("get", "list", "watch", "patch", "update")),
@@ -21,8 +21,8 @@ final class ExpectedPermissions {
       grant("pgtrail.io", List.of("sourcedatabases/finalizers", "trackingpolicies/finalizers"), List.of("update")),
       grant("core", List.of("secrets", "configmaps"), READ_WRITE),
       grant("apps", List.of("deployments"), READ_WRITE),
-      grant("core", List.of("events"), List.of("create", "patch")),
-      grant("events.k8s.io", List.of("events"), List.of("create", "patch")));
+      grant("core", List.of("events"), List.of("create")),
+      grant("events.k8s.io", List.of("events"), List.of("create")));
 
   static final Set<String> LEADER_ELECTION =
       grant("coordination.k8s.io", List.of("leases"), List.of("get", "create", "update", "patch"));
