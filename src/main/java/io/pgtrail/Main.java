@@ -14,7 +14,9 @@ import picocli.CommandLine.Command;
         io.pgtrail.cli.CheckCommand.class,
         io.pgtrail.cli.SqlCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
+        io.pgtrail.worker.bench.BenchCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
+        io.pgtrail.demo.DemoCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
