@@ -8,11 +8,12 @@ import java.util.TreeSet;
  * What the operator may do, written out independently of the chart: its custom resources (read,
  * watch, finalizer), their status and finalizers subresources, the Secrets, ConfigMaps and
  * Deployments it reads and owns, Events in both API groups; and Leases for leader election, in the
- * release namespace only.
+ * release namespace only (JOSDK checks get, create and update before it starts; Fabric8's LeaseLock
+ * renews by patch).
  */
 final class ExpectedPermissions {
 
-  private static final List<String> READ_WRITE = List.of("get", "list", "watch", "create", "update", "patch", "delete");
+  private static final List<String> READ_WRITE = List.of("get", "list", "watch", "create", "update", "delete");
 
   static final Set<String> WATCHED_NAMESPACES = union(
       grant("pgtrail.io", List.of("sourcedatabases", "trackingpolicies"), List.of("get", "list", "watch", "patch", "update")),
@@ -20,11 +21,11 @@ final class ExpectedPermissions {
       grant("pgtrail.io", List.of("sourcedatabases/finalizers", "trackingpolicies/finalizers"), List.of("update")),
       grant("core", List.of("secrets", "configmaps"), READ_WRITE),
       grant("apps", List.of("deployments"), READ_WRITE),
-      grant("core", List.of("events"), List.of("create", "patch")),
-      grant("events.k8s.io", List.of("events"), List.of("create", "patch")));
+      grant("core", List.of("events"), List.of("create")),
+      grant("events.k8s.io", List.of("events"), List.of("create")));
 
   static final Set<String> LEADER_ELECTION =
-      grant("coordination.k8s.io", List.of("leases"), List.of("get", "create", "patch"));
+      grant("coordination.k8s.io", List.of("leases"), List.of("get", "create", "update", "patch"));
 
   private ExpectedPermissions() {}
 
