@@ -262,6 +262,11 @@ public final class Preflight {
     Optional<OwnerMarker> marker = publication.flatMap(p -> OwnerMarker.parse(p.comment()));
     boolean ours = marker.isPresent() && marker.get().ownerId().equals(request.ownerId())
         && request.slot().equals(marker.get().slot());
+    boolean adopted = !ours && publication.isEmpty() && request.adoptExistingSlot();
+    if (adopted) {
+      return CheckResult.ok(CheckId.EXISTING_SLOT, "slot " + name + " exists and is taken back (created earlier for"
+          + " this source; its publication is gone and will be created again)");
+    }
     if (!ours) {
       return CheckResult.failed(CheckId.EXISTING_SLOT, "slot " + name + " exists and was not created for this source",
           "Choose another slot name, or drop the old slot if nothing uses it: SELECT pg_drop_replication_slot("

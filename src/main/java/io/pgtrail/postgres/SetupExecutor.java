@@ -95,7 +95,8 @@ public final class SetupExecutor {
           + ": choose another publication name, or drop it if nothing uses it");
     }
     Optional<ReplicationSlots.SlotStatus> slot = ReplicationSlots.read(connection, request.slot());
-    boolean slotOurs = ours && request.slot().equals(marker.get().slot());
+    boolean slotOurs = ours && request.slot().equals(marker.get().slot())
+        || publication.isEmpty() && request.adoptExistingSlot();
     if (slot.isPresent() && !slotOurs) {
       throw new SetupException("Conflict", "replication slot " + Identifiers.quote(request.slot())
           + " exists and was not created for this source: choose another slot name, or drop it if nothing uses it");

@@ -2,7 +2,9 @@ package io.pgtrail.postgres;
 
 /**
  * Everything setup needs to know: names, provider, scope, options, and who owns what it creates
- * ({@code ownerId} is written into the publication's ownership marker).
+ * ({@code ownerId} is written into the publication's ownership marker). {@code adoptExistingSlot} says
+ * the caller knows from its own records that it created the slot: an existing slot is then taken back
+ * even when the publication carrying the marker was dropped by hand.
  */
 public record SetupRequest(
     String publication,
@@ -12,7 +14,13 @@ public record SetupRequest(
     boolean trackNewTables,
     boolean contextTriggers,
     String ownerId,
-    ManagedRole managedRole) {
+    ManagedRole managedRole,
+    boolean adoptExistingSlot) {
+
+  public SetupRequest(String publication, String slot, Provider provider, TrackingScope scope, boolean trackNewTables,
+      boolean contextTriggers, String ownerId, ManagedRole managedRole) {
+    this(publication, slot, provider, scope, trackNewTables, contextTriggers, ownerId, managedRole, false);
+  }
 
   public SetupRequest {
     Identifiers.requireReplicationName("publication", publication);

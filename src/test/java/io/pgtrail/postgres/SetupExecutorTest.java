@@ -180,6 +180,28 @@ class SetupExecutorTest {
   }
 
   @Test
+  void aSlotWhosePublicationWasDroppedByHandIsTakenBackOnlyWhenTheCallerKnowsIt() throws Exception {
+    setup(db, request(TrackingScope.schemas("public"), false, false));
+    Db.execute(db, "DROP PUBLICATION " + name);
+
+    assertThat(catchThrowableOfType(SetupException.class,
+        () -> setup(db, request(TrackingScope.schemas("public"), false, false))).reason()).isEqualTo("Conflict");
+
+    SetupRequest adopting = new SetupRequest(name, name, Provider.SELF_MANAGED, TrackingScope.schemas("public"),
+        false, false, "uid-1", null, true);
+    try (Connection c = PgConnections.open(db)) {
+      assertThat(Preflight.run(c, db, adopting).check(CheckId.EXISTING_SLOT).orElseThrow().status())
+          .isEqualTo(CheckStatus.OK);
+    }
+    SetupResult repaired = setup(db, adopting);
+
+    assertThat(repaired.executedSteps()).anyMatch(s -> s.startsWith("CREATE PUBLICATION"));
+    assertThat(published()).containsExactly("public.customers", "public.orders");
+    assertThat(ownerMarker().slot()).isEqualTo(name);
+    assertThat(setup(db, request(TrackingScope.schemas("public"), false, false)).executedSteps()).isEmpty();
+  }
+
+  @Test
   void aFailingStepRollsBackEveryOtherStep() throws Exception {
     String role = "half_owner_" + version.major() + "_" + ROLES.incrementAndGet();
     Db.execute(db, "CREATE ROLE " + role + " LOGIN REPLICATION PASSWORD 'half-owner-password'",

@@ -331,8 +331,11 @@ final class SourceSteps {
   }
 
   SetupRequest setupRequest(SourceRun run, ManagedRole role) {
+    // a slot this source already reported in its status is its own, even if its publication was dropped by hand
+    boolean slotInStatus = run.source.getStatus() != null && run.slot.equals(run.source.getStatus().slotName);
     return new SetupRequest(run.publication, run.slot, run.provider, run.tracking.scope(),
-        run.tracking.trackNewTables(), run.tracking.contextTriggers(), run.source.getMetadata().getUid(), role);
+        run.tracking.trackNewTables(), run.tracking.contextTriggers(), run.source.getMetadata().getUid(), role,
+        slotInStatus);
   }
 
   // ---- 5. ownership, role, publication, slot -----------------------------------------------------

@@ -66,6 +66,24 @@ class SourceDatabaseResilienceTest {
   }
 
   @Test
+  void aPublicationDroppedByHandIsPutBackAndTheSlotKept() throws Exception {
+    harness.startOperator();
+    harness.apply(SourceFixture.policy("policy", "src", List.of("orders", "customers"), List.of()));
+    harness.apply(db.source("src"));
+    SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+    String publication = ready.getStatus().publicationName;
+
+    db.execute("DROP PUBLICATION " + publication);
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(db.publishedTables(publication)).containsExactly("public.customers", "public.orders");
+      assertThat(harness.cluster.events(ready)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("DriftRepaired"));
+    });
+    assertThat(db.slotExists(db.slotName)).isTrue();
+    harness.awaitSource("src", "Ready", "True", "Ready");
+  }
+
+  @Test
   void operatorRestartMidReconcileConverges() throws Exception {
     harness.cluster.workersBecomeAvailable(false);
     harness.startOperator();
