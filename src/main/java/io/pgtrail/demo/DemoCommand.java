@@ -301,10 +301,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private void printConditions(SourceDatabase s) {
     terminal.println(terminal.bold("SourceDatabase " + NAMESPACE + "/" + s.getMetadata().getName())
-        + terminal.dim(s.getStatus() == null || s.getStatus().serverVersion == null ? ""
-            : " (PostgreSQL " + s.getStatus().serverVersion + ", " + Objects.toString(s.getStatus().trackedTableCount, "?")
-              + " tables tracked: " + String.join(", ", Objects.requireNonNullElse(s.getStatus().trackedTables,
-                  List.of())) + ")"));
+        + terminal.dim(facts(s.getStatus())));
     List<Condition> conditions = s.getStatus() == null || s.getStatus().conditions == null ? List.of()
         : s.getStatus().conditions;
     if (conditions.isEmpty()) {
@@ -320,6 +317,15 @@ public final class DemoCommand implements Callable<Integer> {
       terminal.println("  " + mark + " " + Terminal.pad(c.getType(), width + 2)
           + Terminal.pad(Objects.toString(c.getReason(), ""), 22) + terminal.dim(Objects.toString(c.getMessage(), "")));
     }
+  }
+
+  private static String facts(SourceDatabaseStatus status) {
+    if (status == null || status.serverVersion == null) {
+      return "";
+    }
+    String tables = status.trackedTables == null || status.trackedTables.isEmpty() ? ""
+        : ", tracking " + String.join(", ", status.trackedTables);
+    return " (PostgreSQL " + status.serverVersion + tables + ")";
   }
 
   /** What the recorded changes show, checked against them (not assumed). */

@@ -45,7 +45,10 @@ class DemoCommandTest {
     }
 
     int execute(String... args) {
-      return cli.execute(args);
+      int exit = cli.execute(args);
+      // the demo's output is the product: keep it in the surefire report
+      System.out.println("$ pgtrail " + String.join(" ", args) + "\n" + out);
+      return exit;
     }
 
     DemoCommand demo() {
