@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         io.pgtrail.cli.CheckCommand.class,
         io.pgtrail.cli.SqlCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
+        io.pgtrail.worker.bench.BenchCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
         io.pgtrail.demo.DemoCommand.class,
     })

@@ -118,7 +118,7 @@ final class Catalog {
     }
     Set<QualifiedName> published = names(c, "SELECT schemaname, tablename FROM pg_publication_tables"
         + " WHERE pubname = ?", name);
-    Set<QualifiedName> members = namesByOid(c, "SELECT n.nspname, c.relname FROM pg_publication_rel pr"
+    Set<QualifiedName> members = names(c, "SELECT n.nspname, c.relname FROM pg_publication_rel pr"
         + " JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
         + " WHERE pr.prpubid = ?", oid);
     Set<String> schemas = new TreeSet<>();
@@ -136,23 +136,10 @@ final class Catalog {
     return Optional.of(new PublicationFacts(name, allTables, owned, comment, published, members, schemas));
   }
 
-  private static Set<QualifiedName> names(Connection c, String sql, String param) throws SQLException {
+  private static Set<QualifiedName> names(Connection c, String sql, Object param) throws SQLException {
     Set<QualifiedName> result = new TreeSet<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setString(1, param);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          result.add(new QualifiedName(rs.getString(1), rs.getString(2)));
-        }
-      }
-    }
-    return result;
-  }
-
-  private static Set<QualifiedName> namesByOid(Connection c, String sql, long oid) throws SQLException {
-    Set<QualifiedName> result = new TreeSet<>();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setLong(1, oid);
+      ps.setObject(1, param);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           result.add(new QualifiedName(rs.getString(1), rs.getString(2)));
@@ -200,18 +187,10 @@ final class Catalog {
 
   /** Tables that already have a row trigger calling the Bemi context function (Bemi's or ours). */
   static Set<QualifiedName> tablesWithContextTrigger(Connection c) throws SQLException {
-    Set<QualifiedName> result = new TreeSet<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, cl.relname FROM pg_trigger t"
+    return names(c, "SELECT n.nspname, cl.relname FROM pg_trigger t"
         + " JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class cl ON cl.oid = t.tgrelid"
-        + " JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE p.proname = ? AND NOT t.tgisinternal")) {
-      ps.setString(1, CONTEXT_FUNCTION);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          result.add(new QualifiedName(rs.getString(1), rs.getString(2)));
-        }
-      }
-    }
-    return result;
+        + " JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE p.proname = ? AND NOT t.tgisinternal",
+        CONTEXT_FUNCTION);
   }
 
   static boolean roleExists(Connection c, String role) throws SQLException {

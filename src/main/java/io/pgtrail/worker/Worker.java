@@ -3,6 +3,9 @@ package io.pgtrail.worker;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.PgConnections;
 import io.pgtrail.postgres.ReplicationSlots;
+import io.pgtrail.ssh.SshTunnel;
+import io.pgtrail.ssh.SshTunnelException;
+import io.pgtrail.ssh.SshTunnelSettings;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.sink.ChangeSink;
@@ -29,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
   private static final long STATUS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
   private static final long LAG_QUERY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   /** Everything the loop needs, resolved (passwords included) from the config. */
@@ -41,12 +45,14 @@ public final class Worker implements Runnable {
       int batchMaxRows,
       Duration batchMaxDelay,
       Duration reconnectInitialDelay,
-      Duration reconnectMaxDelay) {
+      Duration reconnectMaxDelay,
+      SshTunnelSettings sourceTunnel) {
 
     public static Settings from(WorkerConfig config, java.util.Map<String, String> env) {
       return new Settings(config.sourceSettings(env), config.destinationSettings(env), config.slot(),
           config.publication(), ColumnFilter.parse(config.ignoreColumns()), config.batch().maxRowsOrDefault(),
-          config.batch().maxDelay(), config.reconnect().initialDelay(), config.reconnect().maxDelay());
+          config.batch().maxDelay(), config.reconnect().initialDelay(), config.reconnect().maxDelay(),
+          config.sshTunnelSettings());
     }
   }
 
@@ -58,6 +64,7 @@ public final class Worker implements Runnable {
   private volatile boolean streaming;
   private volatile boolean running;
   private volatile long acknowledgedLsn;
+  private SshTunnel tunnel;
 
   public Worker(Settings settings, WorkerMetrics metrics) {
     this.settings = settings;
@@ -109,8 +116,33 @@ public final class Worker implements Runnable {
     } finally {
       streaming = false;
       running = false;
+      closeTunnel();
       LOG.info("worker stopped; acknowledged {}", LogSequenceNumber.valueOf(acknowledgedLsn));
       stopped.countDown();
+    }
+  }
+
+  /**
+   * Where the source is reached: directly, or through the SSH tunnel, opened on first use and kept
+   * across sessions (it re-establishes itself after a drop; a session checks it before connecting).
+   */
+  private ConnectionSettings sourceRoute() throws SshTunnelException {
+    if (settings.sourceTunnel() == null) {
+      return settings.source();
+    }
+    if (tunnel == null) {
+      tunnel = SshTunnel.open(settings.sourceTunnel(), settings.source());
+      LOG.info("source reached through {}", tunnel.describe());
+    } else {
+      tunnel.ensureConnected();
+    }
+    return tunnel.route(settings.source());
+  }
+
+  private void closeTunnel() {
+    if (tunnel != null) {
+      tunnel.close();
+      tunnel = null;
     }
   }
 
@@ -166,7 +198,8 @@ public final class Worker implements Runnable {
     private void connect() throws Exception {
       destination = PgConnections.open(settings.destination());
       sink = new ChangeSink(destination, metrics::recorded);
-      sourceSql = PgConnections.open(settings.source());
+      ConnectionSettings source = sourceRoute();
+      sourceSql = PgConnections.open(source);
       int major = sourceSql.getMetaData().getDatabaseMajorVersion();
       requirePublication();
       if (ReplicationSlots.ensureLogicalSlot(sourceSql, settings.slot())) {
@@ -174,7 +207,7 @@ public final class Worker implements Runnable {
       }
       assembler = new ChangeAssembler(settings.source().database(), settings.ignoreColumns(),
           PrimaryKeys.fromCatalog(sourceSql), metrics.malformedContexts::inc);
-      replication = PgConnections.openReplication(settings.source());
+      replication = PgConnections.openReplication(source);
       stream = replication.getReplicationAPI().replicationStream().logical()
           .withSlotName(settings.slot())
           .withSlotOption("proto_version", Integer.toString(PgOutputDecoder.protocolVersionFor(major)))
@@ -199,9 +232,14 @@ public final class Worker implements Runnable {
       }
     }
 
+    /** On stop, the transaction being read is finished first (for a few seconds at most) so its ack is clean. */
     private void loop() throws Exception {
       long idleSince = System.nanoTime();
-      while (!stopRequested) {
+      long stopDeadline = 0;
+      while (!stopRequested || inTransaction && System.nanoTime() < stopDeadline) {
+        if (stopRequested && stopDeadline == 0) {
+          stopDeadline = System.nanoTime() + STOP_GRACE_NANOS;
+        }
         ByteBuffer data = stream.readPending();
         long now = System.nanoTime();
         if (data != null) {

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.postgres.Passwords;
+import io.pgtrail.ssh.HostKeyPolicy;
+import io.pgtrail.ssh.SshTunnelSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,7 +31,8 @@ public record WorkerConfig(
     List<String> ignoreColumns,
     Metrics metrics,
     Batch batch,
-    Reconnect reconnect) {
+    Reconnect reconnect,
+    Tunnel sshTunnel) {
 
   public static final String SOURCE_PASSWORD_ENV = "PGTRAIL_SOURCE_PASSWORD";
   public static final String DESTINATION_PASSWORD_ENV = "PGTRAIL_DESTINATION_PASSWORD";
@@ -54,6 +57,41 @@ public record WorkerConfig(
     public Duration maxDelay() {
       return Duration.ofMillis(maxDelayMs == null ? 200 : maxDelayMs);
     }
+  }
+
+  /**
+   * An SSH jump host in front of the source: every source connection (catalog and replication) goes
+   * through a local port forwarded by it. Key material comes from files (a mounted Secret).
+   */
+  public record Tunnel(String host, Integer port, String user, String privateKeyFile, String knownHostsFile,
+      String hostKeyFingerprint, String hostKeyPolicy) {
+
+    /** Reads the key files and validates everything; problems name the key under {@code sshTunnel}. */
+    public SshTunnelSettings toSettings() {
+      if (privateKeyFile == null) {
+        throw new IllegalArgumentException("sshTunnel.privateKeyFile is required (the key authorized on the jump host)");
+      }
+      try {
+        return new SshTunnelSettings(host, port == null ? 0 : port, user, readFile("privateKeyFile", privateKeyFile),
+            knownHostsFile == null ? null : readFile("knownHostsFile", knownHostsFile), hostKeyFingerprint,
+            hostKeyPolicy == null ? null : HostKeyPolicy.parse(hostKeyPolicy));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("sshTunnel: " + e.getMessage());
+      }
+    }
+
+    private static String readFile(String key, String file) {
+      try {
+        return Files.readString(Path.of(file));
+      } catch (IOException e) {
+        throw new IllegalArgumentException(key + " " + file + " cannot be read");
+      }
+    }
+  }
+
+  /** The source's SSH tunnel settings, or null when the source is reached directly. */
+  public SshTunnelSettings sshTunnelSettings() {
+    return sshTunnel == null ? null : sshTunnel.toSettings();
   }
 
   /** Capped exponential backoff after losing the source or the destination. */
@@ -129,6 +167,7 @@ public record WorkerConfig(
     Identifiers.requireReplicationName("slot", slot);
     Identifiers.requireReplicationName("publication", publication);
     ColumnFilter.parse(ignoreColumns());
+    sshTunnelSettings();
     if (metrics().portOrDefault() < 0 || metrics().portOrDefault() > 65535) {
       throw new IllegalArgumentException("metrics.port must be between 0 and 65535, got " + metrics().port());
     }

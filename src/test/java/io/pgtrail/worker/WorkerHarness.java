@@ -20,10 +20,16 @@ public final class WorkerHarness implements AutoCloseable {
 
   public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
       int batchMaxRows) {
+    this(source, destination, slot, filter, batchMaxRows, null);
+  }
+
+  /** A worker that reaches the source through an SSH jump host. */
+  public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
+      int batchMaxRows, io.pgtrail.ssh.SshTunnelSettings tunnel) {
     this.source = source;
     this.destination = destination;
     this.worker = new Worker(new Worker.Settings(source, destination, slot, "p", filter, batchMaxRows,
-        Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(1)), metrics);
+        Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(1), tunnel), metrics);
     this.thread = new Thread(worker, "worker-under-test");
     thread.start();
     await().atMost(Duration.ofSeconds(30)).until(worker::isStreaming);

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
 
 /**
@@ -23,6 +24,7 @@ public final class ChangeSink implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChangeSink.class);
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String STAGING = "pgtrail_staging";
+  private static final int STREAM_CHUNK_BYTES = 64 * 1024;
 
   /** Told about each (schema.table, operation) count once its batch is committed. */
   @FunctionalInterface
@@ -40,15 +42,24 @@ public final class ChangeSink implements AutoCloseable {
   private final StringBuilder row = new StringBuilder(512);
   private final Map<String, long[]> counts = new HashMap<>();
   private int rows;
+  private int pushedBytes;
+  private CopyIn streaming;
+  private SQLException streamFailure;
   private boolean absorbing;
   private long cachedMicros = Long.MIN_VALUE;
   private String cachedTimestamp;
+  private long cachedQueuedMicros = Long.MIN_VALUE;
+  private String cachedQueued;
 
   public ChangeSink(Connection destination, RecordedListener listener) throws SQLException {
     this.connection = destination;
     this.copy = destination.unwrap(PGConnection.class).getCopyAPI();
     this.listener = listener;
     ChangesTable.ensure(destination);
+    try (Statement s = destination.createStatement()) {
+      // the slot is acknowledged after this commit: it must survive a destination crash
+      s.execute("SET synchronous_commit = on");
+    }
     destination.setAutoCommit(false);
   }
 
@@ -71,7 +82,7 @@ public final class ChangeSink implements AutoCloseable {
     field(change.after()).append('\t');
     field(change.context()).append('\t');
     row.append(timestamp(change.committedAtMicros())).append('\t');
-    row.append(Instant.EPOCH.plusNanos(change.queuedAtMicros() * 1000)).append('\t');
+    row.append(queuedTimestamp(change.queuedAtMicros())).append('\t');
     row.append(change.transactionId()).append('\t');
     row.append(change.position()).append('\n');
     byte[] bytes = row.toString().getBytes(StandardCharsets.UTF_8);
@@ -79,6 +90,32 @@ public final class ChangeSink implements AutoCloseable {
     rows++;
     counts.computeIfAbsent(change.schema() + '\u0000' + change.table() + '\u0000' + change.operation().name(),
         k -> new long[1])[0]++;
+    if (!absorbing && batch.size() - pushedBytes >= STREAM_CHUNK_BYTES) {
+      push();
+    }
+  }
+
+  /**
+   * Sends the rows encoded so far into the open COPY, so the destination works on them while the next rows
+   * are decoded. A failure is kept for {@link #flush()}, which decides between a replay and an outage.
+   */
+  private void push() {
+    if (streamFailure != null) {
+      return;
+    }
+    try {
+      if (streaming == null) {
+        streaming = copy.copyIn(copySql(ChangesTable.NAME));
+      }
+      streaming.writeToCopy(batch.array(), pushedBytes, batch.size() - pushedBytes);
+      pushedBytes = batch.size();
+    } catch (SQLException e) {
+      streamFailure = e;
+    }
+  }
+
+  private static String copySql(String table) {
+    return "COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN";
   }
 
   /** Writes and commits everything added since the last flush. */
@@ -91,8 +128,9 @@ public final class ChangeSink implements AutoCloseable {
     try {
       inserted = absorbing ? writeThroughStaging() : writeDirect();
     } catch (SQLException e) {
+      abandonCopy();
       connection.rollback();
-      if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+      if (!isUniqueViolation(e)) {
         throw e;
       }
       absorbing = true;
@@ -116,9 +154,34 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   private int writeDirect() throws SQLException {
-    copyBatchInto(ChangesTable.NAME);
+    push();
+    if (streamFailure != null) {
+      throw streamFailure;
+    }
+    streaming.endCopy();
+    streaming = null;
     connection.commit();
     return rows;
+  }
+
+  private void abandonCopy() {
+    if (streaming != null && streaming.isActive()) {
+      try {
+        streaming.cancelCopy();
+      } catch (SQLException ignored) {
+        // the COPY already failed on the server; the rollback that follows cleans up
+      }
+    }
+    streaming = null;
+  }
+
+  private static boolean isUniqueViolation(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Replaces the batch's counts with what was really inserted and returns the total. */
@@ -148,8 +211,7 @@ public final class ChangeSink implements AutoCloseable {
 
   private void copyBatchInto(String table) throws SQLException {
     try {
-      copy.copyIn("COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN",
-          new java.io.ByteArrayInputStream(batch.array(), 0, batch.size()), 1 << 16);
+      copy.copyIn(copySql(table), new java.io.ByteArrayInputStream(batch.array(), 0, batch.size()), 1 << 16);
     } catch (java.io.IOException e) {
       throw new SQLException("COPY into the destination failed: " + e.getMessage(), "08006", e);
     }
@@ -166,11 +228,28 @@ public final class ChangeSink implements AutoCloseable {
     batch.reset();
     counts.clear();
     rows = 0;
+    pushedBytes = 0;
+    streamFailure = null;
+    streaming = null;
   }
 
   /** Drops a batch that could not be written (the source will send it again after reconnecting). */
   public void discard() {
+    abandonCopy();
+    try {
+      connection.rollback();
+    } catch (SQLException ignored) {
+      // the connection is going away with the batch
+    }
     clear();
+  }
+
+  private String queuedTimestamp(long micros) {
+    if (micros != cachedQueuedMicros) {
+      cachedQueuedMicros = micros;
+      cachedQueued = Instant.EPOCH.plusNanos(micros * 1000).toString();
+    }
+    return cachedQueued;
   }
 
   private String timestamp(long micros) {

@@ -37,6 +37,24 @@ class ChangeSinkTest {
   }
 
   @Test
+  void aReplayDiscoveredWhileStreamingALargeBatchIsAbsorbed() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    String bulky = "{\"note\": \"" + "x".repeat(300) + "\"}";
+    try (ChangeSink sink = sink(db)) {
+      for (int i = 1; i <= 2000; i++) {
+        sink.add(change(i, Change.Operation.CREATE, bulky));
+      }
+      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(2000, 2000, false));
+      for (int i = 1; i <= 2010; i++) {
+        sink.add(change(i, Change.Operation.CREATE, bulky));
+      }
+      assertThat(sink.pendingBytes()).isGreaterThan(256 * 1024);
+      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(2010, 10, true));
+    }
+    assertThat(io.pgtrail.worker.WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(2010);
+  }
+
+  @Test
   void createsTheBemiShapedTableWithItsIndexes() throws Exception {
     ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
     try (ChangeSink ignored = sink(db); ChangeSink again = sink(db); Connection c = PgConnections.open(db)) {

@@ -1,0 +1,374 @@
+package io.pgtrail.worker.bench;
+
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.ReplicationSlots;
+import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.worker.pgoutput.PgOutputDecoder;
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import io.pgtrail.worker.sink.ChangesTable;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pgtrail bench}: the worker (as its own JVM, as in production) between two databases of one local
+ * embedded PostgreSQL, with two references measured in the same run: reading the same slot data without
+ * writing it, and COPYing the same rows into an identical, identically indexed changes table.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Measure worker throughput, latency and memory against an embedded PostgreSQL.")
+public final class BenchCommand implements Callable<Integer> {
+  private static final int ROWS_PER_STEP = 100; // each transaction: 100 INSERT + 100 UPDATE + 100 DELETE
+  private static final String WORKER_SLOT = "bench_worker";
+  private static final String REFERENCE_SLOT = "bench_reference";
+
+  @Option(names = "--changes", defaultValue = "300000", description = "Changes in the throughput run (default ${DEFAULT-VALUE})")
+  int changes;
+
+  @Option(names = "--latency-rate", defaultValue = "5000", description = "Changes/s of the steady latency run (default ${DEFAULT-VALUE})")
+  int latencyRate;
+
+  @Option(names = "--latency-seconds", defaultValue = "15", description = "Length of the latency run (default ${DEFAULT-VALUE})")
+  int latencySeconds;
+
+  @Option(names = "--worker-jvm-options", defaultValue = "-Xmx128m -XX:+UseSerialGC",
+      description = "JVM options of the worker process (default ${DEFAULT-VALUE})")
+  String workerJvmOptions;
+
+  private long nextId = 2 * ROWS_PER_STEP + 1;
+
+  @Override
+  public Integer call() throws Exception {
+    Path work = Files.createTempDirectory("pgtrail-bench-");
+    try (LocalPostgres server = LocalPostgres.builder().dataDirectory(work.resolve("pg")).start()) {
+      ConnectionSettings source = server.createDatabase("bench_source");
+      ConnectionSettings destination = server.createDatabase("bench_destination");
+      prepareSource(server, source);
+      prepareDestination(destination);
+      try (Connection c = PgConnections.open(source)) {
+        ReplicationSlots.ensureLogicalSlot(c, REFERENCE_SLOT);
+      }
+      System.out.printf("PostgreSQL %s on 127.0.0.1:%d, %d CPUs; worker JVM: %s%n", serverVersion(source),
+          server.port(), Runtime.getRuntime().availableProcessors(), workerJvmOptions);
+
+      Process worker = startWorker(work, source, destination);
+      try {
+        awaitSlotActive(source, WORKER_SLOT);
+        int transactions = Math.max(1, changes / (3 * ROWS_PER_STEP));
+        int throughputChanges = transactions * 3 * ROWS_PER_STEP;
+
+        double cpuBefore = cpuSeconds(worker.pid());
+        long loadStarted = System.nanoTime();
+        runTransactions(source, transactions, 0);
+        double loadSeconds = (System.nanoTime() - loadStarted) / 1e9;
+        awaitRecorded(destination, throughputChanges, worker);
+        double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
+        double seconds = querySeconds(destination,
+            "SELECT extract(epoch FROM max(created_at) - min(committed_at)) FROM changes");
+        double changesPerSecond = throughputChanges / seconds;
+        System.out.printf("throughput: %d changes in %d transactions, first commit to last row %.2f s: %.0f changes/s%n",
+            throughputChanges, transactions, seconds, changesPerSecond);
+        System.out.printf("  (the source workload itself took %.2f s; the worker used %.1f s of CPU, %.1f us a change)%n",
+            loadSeconds, workerCpu, workerCpu * 1e6 / throughputChanges);
+
+        long latencyStartMicros = nowMicros(destination);
+        int latencyTransactions = Math.max(1, latencyRate * latencySeconds / (3 * ROWS_PER_STEP));
+        long periodNanos = TimeUnit.SECONDS.toNanos(3L * ROWS_PER_STEP) / latencyRate;
+        runTransactions(source, latencyTransactions, periodNanos);
+        int total = throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
+        awaitRecorded(destination, total, worker);
+        double[] latency = latencyPercentiles(destination, latencyStartMicros);
+        System.out.printf("latency at a steady %d changes/s for %d s: p50 %.1f ms, p99 %.1f ms (source commit to row"
+            + " in changes)%n", latencyRate, latencySeconds, latency[0], latency[1]);
+
+        long rssKb = peakRssKb(worker.pid());
+        worker.destroy();
+        worker.waitFor(30, TimeUnit.SECONDS);
+        System.out.printf("worker peak RSS: %.0f MB%n", rssKb / 1024.0);
+
+        double readPerSecond = readReference(source, total);
+        System.out.printf("reference read: the same slot data (%d changes) read and decoded without writing:"
+            + " %.0f changes/s%n", total, readPerSecond);
+
+        double copyPerSecond = copyReference(server, destination, work, throughputChanges);
+        System.out.printf("reference COPY: %d of the same rows into an identical changes table: %.0f rows/s%n",
+            throughputChanges, copyPerSecond);
+
+        System.out.println(String.format(Locale.ROOT,
+            "changes=%d changes_per_s=%.0f copy_rows_per_s=%.0f copy_ratio=%.2f read_changes_per_s=%.0f"
+                + " read_ratio=%.2f p50_ms=%.1f p99_ms=%.1f rss_mb=%.0f",
+            throughputChanges, changesPerSecond, copyPerSecond, changesPerSecond / copyPerSecond, readPerSecond,
+            changesPerSecond / readPerSecond, latency[0], latency[1], rssKb / 1024.0));
+      } catch (Exception e) {
+        System.err.println("bench failed: " + e.getMessage() + "\nworker log (last lines):");
+        List<String> log = Files.readAllLines(work.resolve("worker.log"));
+        log.subList(Math.max(0, log.size() - 30), log.size()).forEach(System.err::println);
+        throw e;
+      } finally {
+        worker.destroyForcibly();
+      }
+    } finally {
+      deleteRecursively(work);
+    }
+    return 0;
+  }
+
+  /** Seven columns of text, numeric, timestamptz and jsonb; about 200 bytes a row. */
+  private static void prepareSource(LocalPostgres server, ConnectionSettings source) {
+    server.execute(source.database(),
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, note text, amount numeric(12,2),"
+            + " weight numeric, placed_at timestamptz NOT NULL, attributes jsonb)",
+        "ALTER TABLE orders REPLICA IDENTITY FULL",
+        "CREATE PUBLICATION bench FOR TABLE orders",
+        // two transactions' worth of rows before the slots exist, so the first UPDATE and DELETE find rows
+        "INSERT INTO orders SELECT g, 'customer', 'prefill', 0, 0, now(), '{}' FROM generate_series(1, "
+            + 2 * ROWS_PER_STEP + ") g");
+  }
+
+  /** Row insertion time rather than transaction start: created_at is what the latency is measured with. */
+  private static void prepareDestination(ConnectionSettings destination) throws Exception {
+    try (Connection c = PgConnections.open(destination)) {
+      ChangesTable.ensure(c);
+      c.createStatement().execute("ALTER TABLE changes ALTER COLUMN created_at SET DEFAULT clock_timestamp()");
+    }
+  }
+
+  private Process startWorker(Path work, ConnectionSettings source, ConnectionSettings destination)
+      throws Exception {
+    Path config = work.resolve("worker.yaml");
+    Files.writeString(config, String.join("\n",
+        "source: { url: \"" + source.redacted() + "\" }",
+        "slot: " + WORKER_SLOT,
+        "publication: bench",
+        "destination: { url: \"" + destination.redacted() + "\" }",
+        "metrics: { port: 0 }",
+        ""));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(List.of(workerJvmOptions.trim().split("\\s+")));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.pgtrail.Main", "worker",
+        "--config", config.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(work.resolve("worker.log").toFile());
+    builder.environment().put("PGTRAIL_LOG_LEVEL", "WARN");
+    return builder.start();
+  }
+
+  private static void awaitSlotActive(ConnectionSettings source, String slot) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try (Connection c = PgConnections.open(source)) {
+        var status = ReplicationSlots.read(c, slot);
+        if (status.isPresent() && status.get().active()) {
+          return;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("the worker did not start streaming within 60 s");
+  }
+
+  /**
+   * Transactions of 100 INSERTs, 100 UPDATEs of rows inserted one transaction earlier and 100 DELETEs of
+   * rows inserted two transactions earlier; {@code periodNanos} paces them (0: as fast as possible).
+   */
+  private void runTransactions(ConnectionSettings source, int transactions, long periodNanos) throws Exception {
+    try (Connection c = PgConnections.open(source); Statement s = c.createStatement()) {
+      // the embedded server defaults to asynchronous commit, which delays WAL (and so decoding) by up to 200 ms
+      s.execute("SET synchronous_commit = on");
+      c.setAutoCommit(false);
+      long start = System.nanoTime();
+      for (int t = 0; t < transactions; t++) {
+        long first = nextId;
+        nextId += ROWS_PER_STEP;
+        s.execute("INSERT INTO orders SELECT g, 'customer-' || (g % 997), 'note ' || md5(g::text),"
+            + " (g % 100000) / 100.0, g * 0.001, now(),"
+            + " jsonb_build_object('channel', 'web', 'items', g % 7, 'tags', jsonb_build_array('a', 'b'))"
+            + " FROM generate_series(" + first + ", " + (first + ROWS_PER_STEP - 1) + ") g");
+        s.execute("UPDATE orders SET amount = amount + 1, placed_at = now() WHERE id BETWEEN "
+            + (first - ROWS_PER_STEP) + " AND " + (first - 1));
+        s.execute("DELETE FROM orders WHERE id BETWEEN " + (first - 2 * ROWS_PER_STEP) + " AND "
+            + (first - ROWS_PER_STEP - 1));
+        c.commit();
+        if (periodNanos > 0) {
+          long due = start + (t + 1) * periodNanos;
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+        }
+      }
+    }
+  }
+
+  /** Waits until the destination holds {@code expected} changes; gives up after 60 s without progress. */
+  private static void awaitRecorded(ConnectionSettings destination, long expected, Process worker) throws Exception {
+    long lastProgress = System.nanoTime();
+    long seen = -1;
+    while (System.nanoTime() - lastProgress < TimeUnit.SECONDS.toNanos(60)) {
+      if (!worker.isAlive()) {
+        throw new IllegalStateException("the worker process exited with " + worker.exitValue());
+      }
+      long now;
+      try (Connection c = PgConnections.open(destination);
+          ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM changes")) {
+        rs.next();
+        now = rs.getLong(1);
+      }
+      if (now >= expected) {
+        return;
+      }
+      if (now != seen) {
+        seen = now;
+        lastProgress = System.nanoTime();
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("only " + seen + " of " + expected + " changes arrived; no progress for 60 s");
+  }
+
+  private static double querySeconds(ConnectionSettings db, String sql) throws Exception {
+    try (Connection c = PgConnections.open(db); ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getDouble(1);
+    }
+  }
+
+  private static long nowMicros(ConnectionSettings db) throws Exception {
+    try (Connection c = PgConnections.open(db); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static double[] latencyPercentiles(ConnectionSettings destination, long sinceMicros) throws Exception {
+    try (Connection c = PgConnections.open(destination); var ps = c.prepareStatement(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)"
+            + " FROM (SELECT extract(epoch FROM created_at - committed_at) * 1000 AS ms FROM changes"
+            + " WHERE committed_at >= to_timestamp(? / 1000000.0)) latencies")) {
+      ps.setLong(1, sinceMicros);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new double[] {rs.getDouble(1), rs.getDouble(2)};
+      }
+    }
+  }
+
+  /** User plus system CPU time of a process, from /proc (clock ticks of 1/100 s on Linux). */
+  private static double cpuSeconds(long pid) throws Exception {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+  }
+
+  private static long peakRssKb(long pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
+  private static String serverVersion(ConnectionSettings db) throws Exception {
+    try (Connection c = PgConnections.open(db);
+        ResultSet rs = c.createStatement().executeQuery("SHOW server_version")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /** Streams the reference slot from its start to the current WAL end, decoding every message. */
+  private static double readReference(ConnectionSettings source, long expectedChanges) throws Exception {
+    long end;
+    int major;
+    try (Connection c = PgConnections.open(source);
+        ResultSet rs = c.createStatement().executeQuery("SELECT pg_current_wal_lsn()::text")) {
+      rs.next();
+      end = LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+      major = c.getMetaData().getDatabaseMajorVersion();
+    }
+    PGConnection replication = PgConnections.openReplication(source);
+    try (PGReplicationStream stream = replication.getReplicationAPI().replicationStream().logical()
+        .withSlotName(REFERENCE_SLOT)
+        .withSlotOption("proto_version", Integer.toString(PgOutputDecoder.protocolVersionFor(major)))
+        .withSlotOption("publication_names", "bench")
+        .withSlotOption("messages", true)
+        .start()) {
+      long rows = 0;
+      long started = 0;
+      while (rows < expectedChanges) {
+        ByteBuffer data = stream.readPending();
+        if (data == null) {
+          if (Long.compareUnsigned(stream.getLastReceiveLSN().asLong(), end) >= 0 && started != 0) {
+            break;
+          }
+          Thread.sleep(1);
+          continue;
+        }
+        if (started == 0) {
+          started = System.nanoTime();
+        }
+        PgOutputMessage m = PgOutputDecoder.decode(data);
+        if (m instanceof PgOutputMessage.Insert || m instanceof PgOutputMessage.Update
+            || m instanceof PgOutputMessage.Delete) {
+          rows++;
+        }
+      }
+      return rows / ((System.nanoTime() - started) / 1e9);
+    } finally {
+      ((Connection) replication).close();
+    }
+  }
+
+  /** COPY the recorded rows out, then time a COPY of them into a fresh, identically indexed changes table. */
+  private static double copyReference(LocalPostgres server, ConnectionSettings destination, Path work, int rows)
+      throws Exception {
+    Path data = work.resolve("changes.copy");
+    String columns = ChangesTable.columnList();
+    try (Connection c = PgConnections.open(destination);
+        OutputStream out = new BufferedOutputStream(Files.newOutputStream(data))) {
+      c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT " + columns
+          + " FROM changes ORDER BY committed_at, position LIMIT " + rows + ") TO STDOUT", out);
+    }
+    ConnectionSettings reference = server.createDatabase("bench_copy_reference");
+    try (Connection c = PgConnections.open(reference); InputStream in = new BufferedInputStream(Files.newInputStream(data))) {
+      ChangesTable.ensure(c);
+      c.setAutoCommit(false);
+      long started = System.nanoTime();
+      long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+          "COPY changes (" + columns + ") FROM STDIN", in, 1 << 16);
+      c.commit();
+      return copied / ((System.nanoTime() - started) / 1e9);
+    }
+  }
+
+  private static void deleteRecursively(Path root) {
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (Exception ignored) {
+      // a temp directory left behind is harmless
+    }
+  }
+}
