@@ -83,6 +83,9 @@ public final class DemoCommand implements Callable<Integer> {
     terminal = Terminal.detect(spec.commandLine().getOut());
     ConnectionSettings externalSource;
     try {
+      if (timeoutSeconds < 1) {
+        throw new IllegalArgumentException("--timeout must be at least 1 second");
+      }
       externalSource = externalSource();
     } catch (IllegalArgumentException | IOException e) {
       spec.commandLine().getErr().println("pgtrail demo: " + e.getMessage());
@@ -194,13 +197,13 @@ public final class DemoCommand implements Callable<Integer> {
     terminal.println(terminal.bold("Recorded changes") + terminal.dim(" (audit database, table changes)"));
     RecordedChanges.print(terminal, recorded);
     terminal.println();
-    printFindings(traffic);
+    boolean asExpected = printFindings(traffic);
     terminal.println(terminal.dim("Done in " + seconds(System.nanoTime() - started) + "."));
     if (keep) {
       printConnectionUrls(postgres, source, destination, externalSource != null);
       awaitStop();
     }
-    return 0;
+    return asExpected ? 0 : 1;
   }
 
   private ConnectionSettings createShopDatabase(LocalPostgres postgres) {
@@ -329,20 +332,21 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /** What the recorded changes show, checked against them (not assumed). */
-  private void printFindings(ShopDatabase.Traffic traffic) {
+  private boolean printFindings(ShopDatabase.Traffic traffic) {
     long withContext = recorded.stream().filter(r -> !r.context().isEmpty()).count();
     boolean loginRecorded = recorded.stream()
         .anyMatch(r -> ShopDatabase.LOGIN_ENDPOINT.equals(r.context().get("endpoint")));
-    finding(recorded.size() == traffic.recordedChanges(), recorded.size() + " changes recorded (" + traffic.recordedChanges()
-        + " expected from the traffic)");
-    finding(!loginRecorded, "the login, an UPDATE of only " + ShopDatabase.IGNORED_COLUMN + " (an ignored column), "
-        + (loginRecorded ? "WAS recorded" : "was not recorded"));
-    finding(withContext > 0, withContext + " of " + recorded.size()
-        + " changes carry application context from /*Bemi ...*/ comments (the import script sent none)");
+    return finding(recorded.size() == traffic.recordedChanges(), recorded.size() + " changes recorded ("
+            + traffic.recordedChanges() + " expected from the traffic)")
+        & finding(!loginRecorded, "the login, an UPDATE of only " + ShopDatabase.IGNORED_COLUMN
+            + " (an ignored column), " + (loginRecorded ? "WAS recorded" : "was not recorded"))
+        & finding(withContext > 0, withContext + " of " + recorded.size()
+            + " changes carry application context from /*Bemi ...*/ comments (the import script sent none)");
   }
 
-  private void finding(boolean ok, String text) {
+  private boolean finding(boolean ok, String text) {
     terminal.println((ok ? terminal.green("✓ ") : terminal.red("✗ ")) + text);
+    return ok;
   }
 
   private void printConnectionUrls(LocalPostgres postgres, ConnectionSettings source, ConnectionSettings destination,

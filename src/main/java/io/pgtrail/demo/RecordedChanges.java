@@ -1,7 +1,9 @@
 package io.pgtrail.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.PgConnectException;
 import io.pgtrail.postgres.PgConnections;
@@ -20,7 +22,10 @@ import java.util.regex.Pattern;
 
 /** The destination's {@code changes} rows, read back and shown as a table a person can scan. */
 final class RecordedChanges {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // numeric values as recorded (49.90 stays 49.90)
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
   private static final int MAX_VALUE = 32;
   private static final Pattern TIMESTAMP =
       Pattern.compile("\\d{4}-\\d\\d-\\d\\d[ T](\\d\\d:\\d\\d:\\d\\d)(\\.\\d+)?([+-]\\d\\d(:?\\d\\d)?|Z)?");
