@@ -39,9 +39,8 @@ import picocli.CommandLine.Spec;
  * command stands in for the kubelet), sample traffic with Bemi context, and the recorded changes shown.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {
-        "Run the whole pipeline on this machine: embedded PostgreSQL, an in-process Kubernetes API, the",
-        "operator and a worker; write sample traffic and show the recorded changes. No cluster, no Docker."})
+    description = "Run the whole pipeline on this machine (embedded PostgreSQL, an in-process Kubernetes API,"
+        + " the operator and a worker), write sample traffic and show the recorded changes. No cluster, no Docker.")
 public final class DemoCommand implements Callable<Integer> {
   static final String NAMESPACE = "demo";
   private static final String SOURCE_USER = "shop_admin";
@@ -50,11 +49,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep everything running and print psql connection URLs; Ctrl+C stops.")
   boolean keep;
 
-  @Option(names = "--source-url", paramLabel = "URL", description = {
-      "Use this existing database as the source instead of the embedded one:",
-      "postgresql://USER@HOST:PORT/DB[?sslmode=...] (wal_level logical, a user that may replicate and create",
-      "a publication). The demo creates schema shop there and, on exit, drops the slot and publication.",
-      "The password comes from --source-password-file or PGPASSWORD."})
+  @Option(names = "--source-url", paramLabel = "URL", description = "Use this existing database as the source"
+      + " instead of the embedded one: postgresql://USER@HOST:PORT/DB[?sslmode=...] (wal_level logical, a user that"
+      + " may replicate and create a publication). The demo creates schema shop there and, on exit, drops the slot"
+      + " and publication. The password comes from --source-password-file or PGPASSWORD.")
   String sourceUrl;
 
   @Option(names = "--source-password-file", paramLabel = "FILE", description = "File holding the source password.")
