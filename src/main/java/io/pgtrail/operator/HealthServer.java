@@ -13,18 +13,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
 /**
- * /healthz (the process serves requests), /readyz (the operator started and its informers are healthy)
- * and /metrics (Prometheus text format) on one port.
+ * /healthz (the process serves requests), /readyz and /metrics (Prometheus text format) on one port.
+ * A standby replica (not holding the Lease) is ready: it must not block a rolling update of the
+ * operator, whose old replica only lets the Lease go when it stops.
  */
 final class HealthServer {
   private final HttpServer server;
   private final PrometheusRegistry registry;
   private final Operator operator;
   private final ExpositionFormats formats = ExpositionFormats.init();
+  private final java.util.function.BooleanSupplier leading;
 
-  HealthServer(int port, PrometheusRegistry registry, Operator operator) throws IOException {
+  HealthServer(int port, PrometheusRegistry registry, Operator operator, java.util.function.BooleanSupplier leading)
+      throws IOException {
     this.registry = registry;
     this.operator = operator;
+    this.leading = leading;
     this.server = HttpServer.create(new InetSocketAddress(port), 16);
     server.setExecutor(Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "pgtrail-http");
@@ -37,6 +41,10 @@ final class HealthServer {
   }
 
   private void ready(HttpExchange exchange) throws IOException {
+    if (!leading.getAsBoolean()) {
+      respond(exchange, 200, "text/plain", "ready (standby: another replica holds the leader Lease)\n");
+      return;
+    }
     var info = operator.getRuntimeInfo();
     boolean ready = info.isStarted() && info.allEventSourcesAreHealthy();
     respond(exchange, ready ? 200 : 503, "text/plain", ready ? "ready\n"

@@ -23,12 +23,14 @@ public final class OperatorCommand implements Callable<Integer> {
       description = "Hold a Lease before reconciling, so only one replica acts (default ${DEFAULT-VALUE}).")
   boolean leaderElection;
 
-  @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE:-default}",
-      description = "Namespace of the leader Lease (env POD_NAMESPACE).")
+  @Option(names = "--lease-namespace",
+      defaultValue = "${env:PGTRAIL_LEADER_ELECTION_NAMESPACE:-${env:POD_NAMESPACE:-default}}",
+      description = "Namespace of the leader Lease (env PGTRAIL_LEADER_ELECTION_NAMESPACE or POD_NAMESPACE;"
+          + " now ${DEFAULT-VALUE}).")
   String leaseNamespace;
 
-  @Option(names = "--http-port", defaultValue = "${env:PGTRAIL_HTTP_PORT:-8080}",
-      description = "Port for /healthz, /readyz and /metrics (default ${DEFAULT-VALUE}).")
+  @Option(names = "--http-port", defaultValue = "${env:PGTRAIL_METRICS_PORT:-${env:PGTRAIL_HTTP_PORT:-8080}}",
+      description = "Port for /healthz, /readyz and /metrics (env PGTRAIL_METRICS_PORT; now ${DEFAULT-VALUE}).")
   int httpPort;
 
   @Option(names = "--worker-image", defaultValue = "${env:PGTRAIL_WORKER_IMAGE:-ghcr.io/pgtrail/pgtrail:latest}",

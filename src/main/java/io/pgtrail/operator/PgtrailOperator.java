@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +29,10 @@ public final class PgtrailOperator implements AutoCloseable {
   private final Operator operator;
   private final HealthServer http;
   private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final AtomicBoolean leading = new AtomicBoolean();
 
   public PgtrailOperator(KubernetesClient client, OperatorOptions options) throws IOException {
+    leading.set(!options.leaderElection());
     JvmMetrics.builder().register(registry);
     OperatorMetrics metrics = new OperatorMetrics(registry);
     ReconcilerSettings settings = new ReconcilerSettings(options.workerImage(), options.resyncInterval(),
@@ -45,6 +49,7 @@ public final class PgtrailOperator implements AutoCloseable {
             .aLeaderElectionConfiguration(options.leaseName())
             .withLeaseNamespace(options.leaseNamespace())
             .withExitOnStopLeading(false)
+            .withLeaderCallbacks(new LeaderCallbacks(() -> leading.set(true), () -> leading.set(false), leader -> { }))
             .build());
       }
     });
@@ -61,7 +66,7 @@ public final class PgtrailOperator implements AutoCloseable {
       }
       c.withReconciliationMaxInterval(options.resyncInterval());
     });
-    this.http = new HealthServer(options.httpPort(), registry, operator);
+    this.http = new HealthServer(options.httpPort(), registry, operator, leading::get);
   }
 
   public PgtrailOperator start() {
@@ -77,6 +82,11 @@ public final class PgtrailOperator implements AutoCloseable {
 
   public Operator josdk() {
     return operator;
+  }
+
+  /** True while this replica holds the leader Lease (always, without leader election). */
+  public boolean isLeading() {
+    return leading.get();
   }
 
   /** Stops reconciling (letting running reconciliations finish) and the HTTP endpoint. */

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
   private static final long STATUS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final Duration DESTINATION_SOCKET_TIMEOUT = Duration.ofMinutes(2);
   private static final long STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
   private static final long LAG_QUERY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -197,6 +198,8 @@ public final class Worker implements Runnable {
 
     private void connect() throws Exception {
       destination = PgConnections.open(settings.destination());
+      // a destination that vanishes without closing the socket must not hang a write forever
+      destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
       sink = new ChangeSink(destination, metrics::recorded);
       ConnectionSettings source = sourceRoute();
       sourceSql = PgConnections.open(source);
@@ -273,6 +276,9 @@ public final class Worker implements Runnable {
       assembler.accept(message, lsn, System.currentTimeMillis() * 1000, sink::add);
       if (before == 0 && sink.pendingRows() > 0) {
         firstPendingNanos = System.nanoTime();
+      }
+      if (message instanceof PgOutputMessage.Commit && sink.pendingRows() == 0) {
+        advance(lastCommitEndLsn); // a transaction with nothing to record (or already written)
       }
     }
 

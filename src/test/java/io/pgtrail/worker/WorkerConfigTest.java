@@ -84,4 +84,20 @@ class WorkerConfigTest {
         .hasMessageContaining("destination.url");
     assertThatThrownBy(() -> WorkerConfig.parse("")).hasMessageContaining("empty");
   }
+
+  @Test
+  void theWorkerCommandExitsWithTwoOnABadConfig(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("worker.yaml");
+    Files.writeString(file, MINIMAL + "surprise: true\n");
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true));
+    try {
+      assertThat(io.pgtrail.Main.run("worker", "--config", file.toString())).isEqualTo(2);
+      assertThat(io.pgtrail.Main.run("worker", "--config", dir.resolve("missing.yaml").toString())).isEqualTo(2);
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(err.toString()).contains("unknown key 'surprise'").contains("missing.yaml does not exist");
+  }
 }

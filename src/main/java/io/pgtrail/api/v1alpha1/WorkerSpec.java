@@ -19,8 +19,25 @@ public class WorkerSpec {
   @JsonPropertyDescription("CPU and memory requests/limits of the worker container.")
   public ResourceRequirements resources;
 
+  @JsonPropertyDescription("How the worker batches writes to the destination.")
+  public Batch batch;
+
   @Min(1024)
   @Max(65535)
   @JsonPropertyDescription("Port of /healthz, /readyz and /metrics (default 9090).")
   public Integer metricsPort;
+
+  /** Destination write batching: rows per COPY and the longest a change waits in memory. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Batch {
+    @Min(1)
+    @Max(100000)
+    @JsonPropertyDescription("Rows per destination write (worker default 5000).")
+    public Integer maxRows;
+
+    @Min(1)
+    @Max(60000)
+    @JsonPropertyDescription("Longest a change waits before it is written, in milliseconds (worker default 200).")
+    public Long maxDelayMs;
+  }
 }

@@ -119,12 +119,19 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
       if (!steps.resolveCredentials(run)) {
         return;
       }
+      step = "openTunnel";
+      if (!steps.openTunnel(run)) {
+        return;
+      }
       step = "connectAndPreflight";
       if (!steps.connectAndPreflight(run)) {
         return;
       }
       step = "checkOwnership";
       if (!steps.checkOwnership(run)) {
+        return;
+      }
+      if (!steps.workerCanReach(run)) {
         return;
       }
       step = "ensurePublicationAndSlot";
@@ -156,7 +163,7 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     return switch (step) {
       case "validate", "resolvePolicies" -> ConditionType.READY;
       case "resolveCredentials" -> CREDENTIALS_RESOLVED;
-      case "connectAndPreflight" -> CONNECTED;
+      case "openTunnel", "connectAndPreflight" -> CONNECTED;
       case "checkOwnership", "ensurePublicationAndSlot" -> PUBLICATION_READY;
       case "observeSlot" -> SLOT_READY;
       default -> WORKER_AVAILABLE;
@@ -188,6 +195,9 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     if (s.serverVersion == null) {
       s.serverVersion = previous.serverVersion;
     }
+    if (s.sshPublicKey == null && run.source.getSpec() != null && run.source.getSpec().sshTunnel != null) {
+      s.sshPublicKey = previous.sshPublicKey;
+    }
     if (s.slot == null) {
       s.slot = previous.slot;
     }
@@ -202,6 +212,7 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     DeleteControl control = cleanup.run(source);
     if (control.isRemoveFinalizer()) {
       conditionEvents.forget(source);
+      steps.releaseTunnel(source);
     }
     return control;
   }

@@ -31,6 +31,8 @@ final class SourceRun implements AutoCloseable {
   /** Normal events to record after the status is computed (drift repair, updates). */
   final List<String[]> notes = new ArrayList<>();
   boolean managedPasswordGenerated;
+  /** {@code user@jumphost:port -> target:port} when the operator connects through an SSH tunnel. */
+  String tunnel;
 
   SourceRun(SourceDatabase source, Conditions conditions) {
     this.source = source;

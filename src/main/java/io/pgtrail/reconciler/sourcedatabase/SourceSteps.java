@@ -39,6 +39,12 @@ import io.pgtrail.reconciler.support.PostgresEngine;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
 import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.reconciler.trackingpolicy.PolicyScope;
+import io.pgtrail.ssh.HostKeyPolicy;
+import io.pgtrail.ssh.SshKeyPair;
+import io.pgtrail.ssh.SshTunnel;
+import io.pgtrail.ssh.SshTunnelException;
+import io.pgtrail.ssh.SshTunnelSettings;
+import io.pgtrail.ssh.SshTunnels;
 import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -68,6 +74,7 @@ final class SourceSteps {
   private final KubernetesClient client;
   private final ReconcilerSettings settings;
   private final SourceAccess access;
+  private final SshTunnels tunnels = new SshTunnels();
 
   SourceSteps(KubernetesClient client, ReconcilerSettings settings) {
     this.client = client;
@@ -124,12 +131,9 @@ final class SourceSteps {
       if (previous != null && previous.publicationName != null && !previous.publicationName.equals(run.publication)) {
         problems.add("publicationName cannot change from " + previous.publicationName + " to " + run.publication);
       }
-      if (spec.sshTunnel != null && problems.isEmpty()) {
-        run.conditions.setFalse(READY, Reason.SSH_TUNNEL_UNSUPPORTED.camelCase(),
-            "spec.sshTunnel is accepted by the API, but this operator build cannot open SSH tunnels yet:"
-                + " make the database reachable directly, or remove sshTunnel");
-        waitForAll(run, Reason.SSH_TUNNEL_UNSUPPORTED, "sshTunnel");
-        return false;
+      if (spec.sshTunnel != null && spec.connection != null && spec.connection.sslMode == io.pgtrail.api.v1alpha1.SslMode.VERIFY_FULL) {
+        problems.add("spec.connection.sslMode verify-full cannot check the server name through an SSH tunnel:"
+            + " use verify-ca (or require) with sshTunnel");
       }
     }
     if (!problems.isEmpty()) {
@@ -214,6 +218,81 @@ final class SourceSteps {
     }
   }
 
+  // ---- 3b. SSH tunnel ------------------------------------------------------------------------------
+
+  /**
+   * With {@code spec.sshTunnel}: the operator's key pair (generated once into an owned Secret, public key
+   * in status) and a tunnel the operator's connections go through.
+   */
+  boolean openTunnel(SourceRun run) {
+    String uid = run.source.getMetadata().getUid();
+    io.pgtrail.api.v1alpha1.SshTunnel spec = run.source.getSpec().sshTunnel;
+    if (spec == null) {
+      tunnels.release(uid);
+      return true;
+    }
+    try {
+      SshKeyPair key = ensureSshKey(run);
+      run.status.sshPublicKey = key.publicKeyLine();
+      String knownHosts = access.caCertificate(run.namespace(), "spec.sshTunnel.knownHostsSecretRef",
+          spec.knownHostsSecretRef);
+      SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
+          key.privateKeyText(), knownHosts, spec.hostKeyFingerprint, HostKeyPolicy.STRICT);
+      SshTunnel tunnel = tunnels.acquire(uid, settings, run.admin.host(), run.admin.port());
+      run.admin = tunnel.route(run.admin);
+      run.tunnel = tunnel.describe();
+      return true;
+    } catch (SourceAccess.MissingSecret e) {
+      run.conditions.setFalse(CREDENTIALS_RESOLVED,
+          (e.keyMissing ? Reason.SECRET_KEY_MISSING : Reason.SECRET_NOT_FOUND).camelCase(), e.getMessage());
+      return false;
+    } catch (SshTunnelException e) {
+      run.conditions.setFalse(CONNECTED, e.reason().camelCase(), "SSH tunnel: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private SshKeyPair ensureSshKey(SourceRun run) {
+    String secretName = Names.child(run.name(), "ssh-key");
+    String comment = SshKeyPair.comment(run.namespace(), run.name());
+    Secret existing = client.secrets().inNamespace(run.namespace()).withName(secretName).get();
+    Optional<String> privateKey = SecretData.value(existing, "ssh-privatekey");
+    if (privateKey.isPresent()) {
+      return SshKeyPair.parse(privateKey.get(), comment);
+    }
+    SshKeyPair generated = SshKeyPair.generate(comment);
+    Map<String, String> plain = new LinkedHashMap<>();
+    plain.put("ssh-privatekey", generated.privateKeyText());
+    plain.put("ssh-publickey", generated.publicKeyLine());
+    OwnedResources.applySecret(client, run.source, new SecretBuilder()
+        .withNewMetadata().withName(secretName).withLabels(WorkerResources.labels(run.source)).endMetadata()
+        .withType("kubernetes.io/ssh-auth").withData(SecretData.encode(plain)).build());
+    run.notes.add(new String[] {Reason.SSH_KEY_GENERATED.camelCase(), "generated an ed25519 key pair in Secret "
+        + secretName + ": authorize this public key on " + run.source.getSpec().sshTunnel.host + " for user "
+        + run.source.getSpec().sshTunnel.user + ": " + generated.publicKeyLine()});
+    return generated;
+  }
+
+  /** Forgets the tunnel of a deleted source. */
+  void releaseTunnel(SourceDatabase source) {
+    tunnels.release(source.getMetadata().getUid());
+  }
+
+  /**
+   * The worker cannot stream through an SSH tunnel yet, and a slot nobody reads would hold WAL forever:
+   * a tunnelled source stops after preflight, having created nothing in PostgreSQL.
+   */
+  boolean workerCanReach(SourceRun run) {
+    if (run.source.getSpec().sshTunnel == null) {
+      return true;
+    }
+    run.conditions.setFalse(PUBLICATION_READY, Reason.SSH_TUNNEL_UNSUPPORTED.camelCase(), "preflight passed through "
+        + run.tunnel + ", but the worker cannot stream through an SSH tunnel yet, and a slot without a reader"
+        + " would hold WAL: nothing was created in PostgreSQL; make the database reachable from the cluster"
+        + " directly and remove spec.sshTunnel");
+    return false;
+  }
+
   // ---- 4. connect and preflight ------------------------------------------------------------------
 
   boolean connectAndPreflight(SourceRun run) throws SQLException {
@@ -223,7 +302,8 @@ final class SourceSteps {
       run.conditions.setFalse(CONNECTED, e.reason().camelCase(), e.getMessage());
       return false;
     }
-    run.conditions.setTrue(CONNECTED, Reason.CONNECTED.camelCase(), "connected to " + run.admin.redacted());
+    run.conditions.setTrue(CONNECTED, Reason.CONNECTED.camelCase(), "connected to " + run.admin.redacted()
+        + (run.tunnel == null ? "" : " through " + run.tunnel));
     run.preflight = PostgresEngine.preflight(run.connection, run.admin, setupRequest(run, null));
     run.status.serverVersion = run.preflight.serverVersion();
 
@@ -425,7 +505,9 @@ final class SourceSteps {
         : WorkerResources.DEFAULT_METRICS_PORT;
     WorkerResources.Inputs inputs = new WorkerResources.Inputs(image,
         spec.worker == null ? null : spec.worker.imagePullPolicy, spec.worker == null ? null : spec.worker.resources,
-        port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns());
+        port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
+        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxRows,
+        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs);
     String yaml = WorkerResources.workerYaml(inputs);
     OwnedResources.apply(client, run.source, WorkerResources.configMap(run.source, inputs), yaml);
     Secret stored = OwnedResources.applySecret(client, run.source, WorkerResources.secret(run.source, inputs));

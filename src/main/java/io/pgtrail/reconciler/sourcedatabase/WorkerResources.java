@@ -61,7 +61,8 @@ public final class WorkerResources {
 
   /** Everything a worker needs. */
   public record Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
-      Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns) {}
+      Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
+      Integer batchMaxRows, Long batchMaxDelayMs) {}
 
   private WorkerResources() {}
 
@@ -107,6 +108,16 @@ public final class WorkerResources {
     doc.put("destination", destination);
     doc.put("ignoreColumns", in.ignoreColumns());
     doc.put("metrics", Map.of("port", in.metricsPort()));
+    if (in.batchMaxRows() != null || in.batchMaxDelayMs() != null) {
+      Map<String, Object> batch = new LinkedHashMap<>();
+      if (in.batchMaxRows() != null) {
+        batch.put("maxRows", in.batchMaxRows());
+      }
+      if (in.batchMaxDelayMs() != null) {
+        batch.put("maxDelayMs", in.batchMaxDelayMs());
+      }
+      doc.put("batch", batch);
+    }
     try {
       return YAML.writeValueAsString(doc);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
 public final class EventRecorder {
   public static final String COMPONENT = "pgtrail-operator";
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
+  /** The API server reads eventTime as RFC 3339 with exactly six fraction digits. */
+  private static final java.time.format.DateTimeFormatter MICRO_TIME =
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").withZone(java.time.ZoneOffset.UTC);
+  /** The API server limits an Event's note to 1024 bytes. */
   private static final int MAX_MESSAGE = 1024;
 
   public enum Type { Normal, Warning }
@@ -37,7 +41,7 @@ public final class EventRecorder {
 
   /** For reasons that come from the PostgreSQL engine's own enums (preflight checks, connection failures). */
   public void record(HasMetadata about, Type type, String reason, String message) {
-    String text = message == null ? "" : message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message;
+    String text = truncate(message == null ? "" : message);
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     var event = new EventBuilder()
         .withNewMetadata()
@@ -62,7 +66,7 @@ public final class EventRecorder {
         .withNewSource(COMPONENT, null)
         .withFirstTimestamp(now)
         .withLastTimestamp(now)
-        .withEventTime(new MicroTime(Instant.now().toString()))
+        .withEventTime(new MicroTime(MICRO_TIME.format(Instant.now())))
         .withCount(1)
         .build();
     LOG.info("{} event {} on {} {}/{}: {}", type, reason, about.getKind(), about.getMetadata().getNamespace(),
@@ -73,6 +77,16 @@ public final class EventRecorder {
       // an Event is best effort: failing to record one must not fail the reconcile
       LOG.warn("cannot record event {} for {}: {}", reason, about.getMetadata().getName(), e.getMessage());
     }
+  }
+
+  static String truncate(String message) {
+    byte[] bytes = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_MESSAGE) {
+      return message;
+    }
+    String cut = new String(bytes, 0, MAX_MESSAGE - 3, java.nio.charset.StandardCharsets.UTF_8);
+    // a cut through a multi-byte character decodes to U+FFFD: drop it
+    return cut.replaceAll("\uFFFD$", "") + "...";
   }
 
   /** The pod name (HOSTNAME) when running in a cluster. */

@@ -54,6 +54,9 @@ public final class BenchCommand implements Callable<Integer> {
       description = "JVM options of the worker process (default ${DEFAULT-VALUE})")
   String workerJvmOptions;
 
+  @Option(names = "--verbose", description = "Also print the latency of each second of the latency run")
+  boolean verbose;
+
   private long nextId = 2 * ROWS_PER_STEP + 1;
 
   @Override
@@ -97,6 +100,9 @@ public final class BenchCommand implements Callable<Integer> {
         int total = throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
         awaitRecorded(destination, total, worker);
         double[] latency = latencyPercentiles(destination, latencyStartMicros);
+        if (verbose) {
+          printLatencyBySecond(destination, latencyStartMicros);
+        }
         System.out.printf("latency at a steady %d changes/s for %d s: p50 %.1f ms, p99 %.1f ms (source commit to row"
             + " in changes)%n", latencyRate, latencySeconds, latency[0], latency[1]);
 
@@ -280,6 +286,22 @@ public final class BenchCommand implements Callable<Integer> {
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+  }
+
+  private static void printLatencyBySecond(ConnectionSettings destination, long sinceMicros) throws Exception {
+    try (Connection c = PgConnections.open(destination); var ps = c.prepareStatement(
+        "SELECT to_char(date_trunc('second', committed_at), 'HH24:MI:SS'), count(*),"
+            + " round(avg(ms)::numeric, 1), round(max(ms)::numeric, 1)"
+            + " FROM (SELECT committed_at, extract(epoch FROM created_at - committed_at) * 1000 AS ms FROM changes"
+            + " WHERE committed_at >= to_timestamp(? / 1000000.0)) l GROUP BY 1 ORDER BY 1")) {
+      ps.setLong(1, sinceMicros);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          System.out.printf("  %s %6d changes, latency avg %7s ms, max %7s ms%n", rs.getString(1), rs.getLong(2),
+              rs.getString(3), rs.getString(4));
+        }
+      }
+    }
   }
 
   private static long peakRssKb(long pid) throws Exception {

@@ -43,6 +43,7 @@ class SourceDatabaseFailuresTest {
   void stop() {
     List<Event> events = harness.cluster.allEvents();
     harness.close();
+    db.dropSlots();
     String logs = harness.logs.text();
     assertThat(logs).doesNotContain(db.adminPassword).doesNotContain(db.destinationPassword)
         .doesNotContain("wrong-" + db.adminPassword);

@@ -44,6 +44,7 @@ class SourceDatabaseLifecycleTest {
   void stop() {
     List<Event> events = harness.cluster.allEvents();
     harness.close();
+    db.dropSlots();
     String logs = harness.logs.text();
     assertThat(logs).isNotEmpty().doesNotContain(db.adminPassword).doesNotContain(db.destinationPassword);
     assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(e.getMessage())
@@ -70,6 +71,7 @@ class SourceDatabaseLifecycleTest {
     assertThat(status.slot.walStatus).isNotBlank();
     String publication = status.publicationName;
     assertThat(publication).isEqualTo("pgtrail_apps_orders");
+    assertThat(status.slotName).isEqualTo(db.slotName);
     assertThat(db.publishedTables(publication)).containsExactly("public.orders");
     assertThat(db.slotExists(status.slotName)).isTrue();
     assertThat(db.replicaIdentity("public.orders")).isEqualTo("f");
@@ -103,9 +105,18 @@ class SourceDatabaseLifecycleTest {
     assertThat(workerSecret.getMetadata().getOwnerReferences()).hasSize(1);
 
     // a second policy adds a table and an ignored column: the publication and worker config follow
-    harness.apply(SourceFixture.policy("customers-policy", "orders", List.of("customers"), List.of()));
+    TrackingPolicy withContext = SourceFixture.policy("customers-policy", "orders", List.of("customers"), List.of());
+    withContext.getSpec().captureContext = true;
+    withContext.getSpec().ignoreColumns = List.of("customers.name");
+    harness.apply(withContext);
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
         assertThat(db.publishedTables(publication)).containsExactly("public.customers", "public.orders"));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(harness.client().configMaps()
+        .inNamespace(MockCluster.NAMESPACE).withName("orders-worker-config").get().getData().get("worker.yaml"))
+        .contains("customers.name").contains("orders.updated_at"));
+    assertThat(db.strings("SELECT c.relname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+        + " JOIN pg_class c ON c.oid = t.tgrelid WHERE p.proname = '_bemi_row_trigger_func' ORDER BY 1"))
+        .contains("customers");
     TrackingPolicy customers = harness.awaitPolicy("customers-policy", "Ready", "True", "Ready");
     assertThat(customers.getStatus().trackedTables).containsExactly("public.customers");
     assertThat(harness.policy("orders-policy").getStatus().trackedTables).containsExactly("public.orders");

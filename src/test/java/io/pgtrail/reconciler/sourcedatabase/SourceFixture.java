@@ -43,6 +43,8 @@ final class SourceFixture {
   final String destinationUser;
   final String destinationPassword;
   final String secretName;
+  /** Slots are server-wide: each fixture gets its own slot name so tests sharing a server never collide. */
+  final String slotName;
 
   SourceFixture(LocalPostgres server, String prefix) {
     this.server = server;
@@ -55,6 +57,7 @@ final class SourceFixture {
     this.sourceDb = TestPostgres.newDatabase(server, prefix);
     this.destinationDb = TestPostgres.newDatabase(server, prefix + "_audit");
     this.secretName = prefix.replace('_', '-') + "-" + n + "-credentials";
+    this.slotName = "slot_" + suffix;
     server.execute(sourceDb.database(),
         "CREATE TABLE public.orders (id bigint PRIMARY KEY, total numeric, updated_at timestamptz)",
         "CREATE TABLE public.customers (id bigint PRIMARY KEY, name text)",
@@ -81,6 +84,7 @@ final class SourceFixture {
     spec.connection = endpoint(new SourceConnection(), sourceDb, secretName);
     spec.destination = endpoint(new PostgresEndpoint(), destinationDb, secretName + "-audit");
     spec.reclaimPolicy = ReclaimPolicy.DELETE;
+    spec.slotName = slotName;
     sdb.setSpec(spec);
     return sdb;
   }
@@ -138,6 +142,16 @@ final class SourceFixture {
 
   void execute(String... sql) {
     server.execute(sourceDb.database(), sql);
+  }
+
+  /** Drops the inactive slots a test left in this fixture's database (they would hold WAL forever). */
+  void dropSlots() {
+    try {
+      execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+          + " WHERE database = current_database() AND NOT active");
+    } catch (IllegalStateException ignored) {
+      // a slot still in use: the server's own cleanup at shutdown handles it
+    }
   }
 
   void dropLeftovers(String slot) {

@@ -29,6 +29,7 @@ public enum Reason {
   DRIFT_REPAIRED("DriftRepaired"),
   PUBLICATION_UPDATED("PublicationUpdated"),
   SSH_TUNNEL_UNSUPPORTED("SshTunnelUnsupported"),
+  SSH_KEY_GENERATED("SshKeyGenerated"),
   MANAGED_ROLE_CREATED("ManagedRoleCreated"),
   WAITING("Waiting"),
   CLEANUP_DONE("CleanupDone"),
