@@ -39,9 +39,8 @@ import picocli.CommandLine.Spec;
  * command stands in for the kubelet), sample traffic with Bemi context, and the recorded changes shown.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {
-        "Run the whole pipeline on this machine: embedded PostgreSQL, an in-process Kubernetes API, the",
-        "operator and a worker; write sample traffic and show the recorded changes. No cluster, no Docker."})
+    description = "Run the whole pipeline on this machine (embedded PostgreSQL, an in-process Kubernetes API,"
+        + " the operator and a worker), write sample traffic and show the recorded changes. No cluster, no Docker.")
 public final class DemoCommand implements Callable<Integer> {
   static final String NAMESPACE = "demo";
   private static final String SOURCE_USER = "shop_admin";
@@ -50,11 +49,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep everything running and print psql connection URLs; Ctrl+C stops.")
   boolean keep;
 
-  @Option(names = "--source-url", paramLabel = "URL", description = {
-      "Use this existing database as the source instead of the embedded one:",
-      "postgresql://USER@HOST:PORT/DB[?sslmode=...] (wal_level logical, a user that may replicate and create",
-      "a publication). The demo creates schema shop there and, on exit, drops the slot and publication.",
-      "The password comes from --source-password-file or PGPASSWORD."})
+  @Option(names = "--source-url", paramLabel = "URL", description = "Use this existing database as the source"
+      + " instead of the embedded one: postgresql://USER@HOST:PORT/DB[?sslmode=...] (wal_level logical, a user that"
+      + " may replicate and create a publication). The demo creates schema shop there and, on exit, drops the slot"
+      + " and publication. The password comes from --source-password-file or PGPASSWORD.")
   String sourceUrl;
 
   @Option(names = "--source-password-file", paramLabel = "FILE", description = "File holding the source password.")
@@ -83,6 +81,9 @@ public final class DemoCommand implements Callable<Integer> {
     terminal = Terminal.detect(spec.commandLine().getOut());
     ConnectionSettings externalSource;
     try {
+      if (timeoutSeconds < 1) {
+        throw new IllegalArgumentException("--timeout must be at least 1 second");
+      }
       externalSource = externalSource();
     } catch (IllegalArgumentException | IOException e) {
       spec.commandLine().getErr().println("pgtrail demo: " + e.getMessage());
@@ -194,13 +195,13 @@ public final class DemoCommand implements Callable<Integer> {
     terminal.println(terminal.bold("Recorded changes") + terminal.dim(" (audit database, table changes)"));
     RecordedChanges.print(terminal, recorded);
     terminal.println();
-    printFindings(traffic);
+    boolean asExpected = printFindings(traffic);
     terminal.println(terminal.dim("Done in " + seconds(System.nanoTime() - started) + "."));
     if (keep) {
       printConnectionUrls(postgres, source, destination, externalSource != null);
       awaitStop();
     }
-    return 0;
+    return asExpected ? 0 : 1;
   }
 
   private ConnectionSettings createShopDatabase(LocalPostgres postgres) {
@@ -301,10 +302,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private void printConditions(SourceDatabase s) {
     terminal.println(terminal.bold("SourceDatabase " + NAMESPACE + "/" + s.getMetadata().getName())
-        + terminal.dim(s.getStatus() == null || s.getStatus().serverVersion == null ? ""
-            : " (PostgreSQL " + s.getStatus().serverVersion + ", " + Objects.toString(s.getStatus().trackedTableCount, "?")
-              + " tables tracked: " + String.join(", ", Objects.requireNonNullElse(s.getStatus().trackedTables,
-                  List.of())) + ")"));
+        + terminal.dim(facts(s.getStatus())));
     List<Condition> conditions = s.getStatus() == null || s.getStatus().conditions == null ? List.of()
         : s.getStatus().conditions;
     if (conditions.isEmpty()) {
@@ -322,21 +320,31 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  private static String facts(SourceDatabaseStatus status) {
+    if (status == null || status.serverVersion == null) {
+      return "";
+    }
+    String tables = status.trackedTables == null || status.trackedTables.isEmpty() ? ""
+        : ", tracking " + String.join(", ", status.trackedTables);
+    return " (PostgreSQL " + status.serverVersion + tables + ")";
+  }
+
   /** What the recorded changes show, checked against them (not assumed). */
-  private void printFindings(ShopDatabase.Traffic traffic) {
+  private boolean printFindings(ShopDatabase.Traffic traffic) {
     long withContext = recorded.stream().filter(r -> !r.context().isEmpty()).count();
     boolean loginRecorded = recorded.stream()
         .anyMatch(r -> ShopDatabase.LOGIN_ENDPOINT.equals(r.context().get("endpoint")));
-    finding(recorded.size() == traffic.recordedChanges(), recorded.size() + " changes recorded (" + traffic.recordedChanges()
-        + " expected from the traffic)");
-    finding(!loginRecorded, "the login, an UPDATE of only " + ShopDatabase.IGNORED_COLUMN + " (an ignored column), "
-        + (loginRecorded ? "WAS recorded" : "was not recorded"));
-    finding(withContext > 0, withContext + " of " + recorded.size()
-        + " changes carry application context from /*Bemi ...*/ comments (the import script sent none)");
+    return finding(recorded.size() == traffic.recordedChanges(), recorded.size() + " changes recorded ("
+            + traffic.recordedChanges() + " expected from the traffic)")
+        & finding(!loginRecorded, "the login, an UPDATE of only " + ShopDatabase.IGNORED_COLUMN
+            + " (an ignored column), " + (loginRecorded ? "WAS recorded" : "was not recorded"))
+        & finding(withContext > 0, withContext + " of " + recorded.size()
+            + " changes carry application context from /*Bemi ...*/ comments (the import script sent none)");
   }
 
-  private void finding(boolean ok, String text) {
+  private boolean finding(boolean ok, String text) {
     terminal.println((ok ? terminal.green("✓ ") : terminal.red("✗ ")) + text);
+    return ok;
   }
 
   private void printConnectionUrls(LocalPostgres postgres, ConnectionSettings source, ConnectionSettings destination,

@@ -1,5 +1,11 @@
 package io.pgtrail.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.KeyToPath;
@@ -30,6 +36,8 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +54,7 @@ final class Kubelet implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Kubelet.class);
   private static final Duration SYNC_INTERVAL = Duration.ofMillis(200);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private final LocalKubernetes kubernetes;
   private final KubernetesClient client;
@@ -151,8 +160,9 @@ final class Kubelet implements AutoCloseable {
     if (config < 0 || config + 1 >= args.size()) {
       throw new IllegalStateException("the worker container has no --config argument: " + args);
     }
-    WorkerConfig rendered = WorkerConfig.load(hostPath(mounts, args.get(config + 1)));
-    Worker worker = new Worker(Worker.Settings.from(rerooted(rendered, mounts), Map.of()), new WorkerMetrics());
+    String rendered = Files.readString(hostPath(mounts, args.get(config + 1)));
+    WorkerConfig workerConfig = WorkerConfig.parse(rerooted(rendered, mounts));
+    Worker worker = new Worker(Worker.Settings.from(workerConfig, Map.of()), new WorkerMetrics());
     Thread thread = new Thread(worker, "pgtrail-demo-worker");
     thread.setDaemon(true);
     thread.start();
@@ -243,31 +253,44 @@ final class Kubelet implements AutoCloseable {
     return rest.isEmpty() ? mounts.get(best) : mounts.get(best).resolve(rest);
   }
 
-  /** The rendered config with every file path (password files, CA certificates) moved under the pod directory. */
-  private static WorkerConfig rerooted(WorkerConfig config, Map<String, Path> mounts) {
-    return new WorkerConfig(rerooted(config.source(), mounts), config.slot(), config.publication(),
-        rerooted(config.destination(), mounts), config.ignoreColumns(), config.metrics(), config.batch(),
-        config.reconnect(), rerooted(config.sshTunnel(), mounts));
+  /**
+   * The rendered config with every absolute path inside a volume (password files, CA certificates in
+   * URLs, SSH key files) moved under the pod directory; nothing else changes.
+   */
+  static String rerooted(String yaml, Map<String, Path> mounts) throws IOException {
+    List<String> longestFirst = mounts.keySet().stream().sorted(Comparator.comparing(String::length).reversed())
+        .map(Pattern::quote).toList();
+    Pattern inVolume = Pattern.compile("(^|=)(" + String.join("|", longestFirst) + ")(?=/|$|&)");
+    return YAML.writeValueAsString(rerooted(YAML.readTree(yaml), inVolume, mounts));
   }
 
-  private static WorkerConfig.Tunnel rerooted(WorkerConfig.Tunnel tunnel, Map<String, Path> mounts) {
-    if (tunnel == null) {
-      return null;
+  private static JsonNode rerooted(JsonNode node, Pattern inVolume, Map<String, Path> mounts) {
+    if (node.isObject()) {
+      ObjectNode object = (ObjectNode) node;
+      List<String> names = new java.util.ArrayList<>();
+      object.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        object.set(name, rerooted(object.get(name), inVolume, mounts));
+      }
+      return object;
     }
-    return new WorkerConfig.Tunnel(tunnel.host(), tunnel.port(), tunnel.user(),
-        tunnel.privateKeyFile() == null ? null : hostPath(mounts, tunnel.privateKeyFile()).toString(),
-        tunnel.knownHostsFile() == null ? null : hostPath(mounts, tunnel.knownHostsFile()).toString(),
-        tunnel.hostKeyFingerprint(), tunnel.hostKeyPolicy());
-  }
-
-  private static WorkerConfig.Endpoint rerooted(WorkerConfig.Endpoint endpoint, Map<String, Path> mounts) {
-    String url = endpoint.url();
-    for (Map.Entry<String, Path> mount : mounts.entrySet()) {
-      url = url.replace("sslrootcert=" + mount.getKey() + "/", "sslrootcert=" + mount.getValue() + "/");
+    if (node.isArray()) {
+      ArrayNode array = (ArrayNode) node;
+      for (int i = 0; i < array.size(); i++) {
+        array.set(i, rerooted(array.get(i), inVolume, mounts));
+      }
+      return array;
     }
-    String passwordFile = endpoint.passwordFile() == null ? null
-        : hostPath(mounts, endpoint.passwordFile()).toString();
-    return new WorkerConfig.Endpoint(url, passwordFile);
+    if (node.isTextual()) {
+      Matcher m = inVolume.matcher(node.asText());
+      StringBuilder out = new StringBuilder();
+      while (m.find()) {
+        m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + mounts.get(m.group(2))));
+      }
+      m.appendTail(out);
+      return TextNode.valueOf(out.toString());
+    }
+    return node;
   }
 
   private void stopPod() {

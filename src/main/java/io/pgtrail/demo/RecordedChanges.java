@@ -1,7 +1,9 @@
 package io.pgtrail.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.PgConnectException;
 import io.pgtrail.postgres.PgConnections;
@@ -15,11 +17,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The destination's {@code changes} rows, read back and shown as a table a person can scan. */
 final class RecordedChanges {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_VALUE = 24;
+  // numeric values as recorded (49.90 stays 49.90)
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
+  private static final int MAX_VALUE = 32;
+  private static final Pattern TIMESTAMP =
+      Pattern.compile("\\d{4}-\\d\\d-\\d\\d[ T](\\d\\d:\\d\\d:\\d\\d)(\\.\\d+)?([+-]\\d\\d(:?\\d\\d)?|Z)?");
 
   /**
    * One recorded change. {@code fields}: for CREATE and DELETE the row's values, for UPDATE the columns
@@ -160,7 +169,13 @@ final class RecordedChanges {
     return String.join(" ", parts);
   }
 
-  private static String shorten(String value) {
+  /** Timestamps of today's demo shown as their time of day (with milliseconds); long values cut. */
+  static String shorten(String value) {
+    Matcher timestamp = TIMESTAMP.matcher(value);
+    if (timestamp.matches()) {
+      String fraction = timestamp.group(2) == null ? "" : timestamp.group(2);
+      return timestamp.group(1) + fraction.substring(0, Math.min(fraction.length(), 4));
+    }
     return value.length() <= MAX_VALUE ? value : value.substring(0, MAX_VALUE - 1) + "…";
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.PgConnectException;
 import io.pgtrail.postgres.PgConnections;
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -85,14 +86,15 @@ final class ShopDatabase {
       c.commit();
 
       // an import script: no Bemi comment, so no context
-      update(c, "INSERT INTO shop.products (sku, name, price, stock) VALUES (?, ?, 49.90, 10), (?, ?, 19.90, 25)",
-          "KB-1", "Keyboard", "MS-1", "Mouse");
+      String addProduct = "INSERT INTO shop.products (sku, name, price, stock) VALUES (?, ?, ?, ?) RETURNING id";
+      long keyboard = insertId(c, addProduct, "KB-1", "Keyboard", new BigDecimal("49.90"), 10);
+      long mouse = insertId(c, addProduct, "MS-1", "Mouse", new BigDecimal("19.90"), 25);
       c.commit();
 
       Map<String, Object> ordering = context(ada, "POST /orders");
       long order = insertId(c, "INSERT INTO shop.orders (customer_id, total) VALUES (?, 49.90) RETURNING id"
           + bemi(ordering), ada);
-      update(c, "UPDATE shop.products SET stock = stock - 1 WHERE sku = ?" + bemi(ordering), "KB-1");
+      update(c, "UPDATE shop.products SET stock = stock - 1 WHERE id = ?" + bemi(ordering), keyboard);
       c.commit();
 
       update(c, "UPDATE shop.customers SET last_login_at = now() WHERE id = ?" + bemi(context(ada, LOGIN_ENDPOINT)),
@@ -107,8 +109,9 @@ final class ShopDatabase {
           + bemi(context(ada, "PATCH /profile")), "ada@analytical.engine", ada);
       c.commit();
 
-      update(c, "DELETE FROM shop.products WHERE sku = ?" + bemi(context("admin", "DELETE /products/MS-1")), "MS-1");
+      update(c, "DELETE FROM shop.products WHERE id = ?" + bemi(context("admin", "DELETE /products/MS-1")), mouse);
       c.commit();
+      // recorded: signup 1, import 2, order 2, login 0 (ignored column only), payment 1, profile 1, discontinue 1
       return new Traffic(ada, order, 8);
     }
   }

@@ -1,5 +1,6 @@
 package io.pgtrail.demo;
 
+import java.io.Console;
 import java.io.PrintWriter;
 
 /** The demo's output: plain text, with ANSI colour only when stdout is a terminal. */
@@ -14,9 +15,24 @@ final class Terminal {
     this.colour = colour;
   }
 
-  /** Colour when the JVM has a console (stdout and stdin are a terminal), plain otherwise. */
+  /** Colour when stdout is a terminal (and NO_COLOR is not set), plain otherwise. */
   static Terminal detect(PrintWriter out) {
-    return new Terminal(out, System.console() != null);
+    return new Terminal(out, isTerminal() && System.getenv("NO_COLOR") == null);
+  }
+
+  private static boolean isTerminal() {
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      // Java 22+ has a Console even when redirected and says with isTerminal(); before, a console means a terminal
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (NoSuchMethodException e) {
+      return true;
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
   }
 
   String bold(String s) {

@@ -45,7 +45,10 @@ class DemoCommandTest {
     }
 
     int execute(String... args) {
-      return cli.execute(args);
+      int exit = cli.execute(args);
+      // the demo's output is the product: keep it in the surefire report
+      System.out.println("$ pgtrail " + String.join(" ", args) + "\n" + out);
+      return exit;
     }
 
     DemoCommand demo() {
@@ -164,13 +167,13 @@ class DemoCommandTest {
       replicaOnly.createDatabase("app");
       Path passwordFile = Files.writeString(tmp.resolve("password"), password);
       Run run = new Run();
-      int exit = run.execute("demo", "--timeout", "8", "--source-url",
+      int exit = run.execute("demo", "--timeout", "12", "--source-url",
           "postgresql://app@127.0.0.1:" + replicaOnly.port() + "/app?sslmode=disable",
           "--source-password-file", passwordFile.toString());
       String out = run.out.toString();
 
       assertThat(exit).as(out).isEqualTo(1);
-      assertThat(out).contains("✗ SourceDatabase demo/shop did not become Ready within 8 s")
+      assertThat(out).contains("✗ SourceDatabase demo/shop did not become Ready within 12 s")
           .containsPattern("✗ WalLevelLogical\\s+\\S+\\s+.*wal_level")
           .contains("==> Stopping")
           .doesNotContain(password);
