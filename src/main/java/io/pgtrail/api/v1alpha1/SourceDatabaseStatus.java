@@ -39,6 +39,9 @@ public class SourceDatabaseStatus {
   @JsonPropertyDescription("Public key to authorize on the SSH jump host (sshTunnel).")
   public String sshPublicKey;
 
+  @JsonPropertyDescription("The jump host key pinned on first use (sshTunnel.hostKeyPolicy acceptNew).")
+  public String sshHostKeyFingerprint;
+
   public String workerDeployment;
 
   /** A TrackingPolicy generation merged into the publication. */

@@ -11,8 +11,10 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** An SSH jump host between the cluster and the database; the operator generates the key pair. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "has(self.knownHostsSecretRef) || has(self.hostKeyFingerprint)",
-    message = "sshTunnel needs knownHostsSecretRef or hostKeyFingerprint to verify the jump host")
+@ValidationRule(value = "has(self.knownHostsSecretRef) || has(self.hostKeyFingerprint)"
+    + " || (has(self.hostKeyPolicy) && self.hostKeyPolicy == 'acceptNew')",
+    message = "sshTunnel needs knownHostsSecretRef or hostKeyFingerprint to verify the jump host"
+        + " (or hostKeyPolicy acceptNew to pin the first key it sees)")
 public class SshTunnel {
   @Required
   @Size(min = 1, max = 253)
@@ -33,4 +35,9 @@ public class SshTunnel {
   @io.fabric8.generator.annotation.Pattern("^SHA256:[A-Za-z0-9+/]{43}=?$")
   @JsonPropertyDescription("The jump host's key fingerprint as ssh-keygen -lf prints it (SHA256:...).")
   public String hostKeyFingerprint;
+
+  @Default("strict")
+  @JsonPropertyDescription("strict: the jump host key must match knownHostsSecretRef or hostKeyFingerprint;"
+      + " acceptNew: with neither given, the first key seen is trusted and pinned in status.sshHostKeyFingerprint.")
+  public SshHostKeyPolicy hostKeyPolicy = SshHostKeyPolicy.STRICT;
 }

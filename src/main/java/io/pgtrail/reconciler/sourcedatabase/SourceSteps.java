@@ -41,6 +41,8 @@ import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.reconciler.trackingpolicy.PolicyScope;
 import io.pgtrail.ssh.HostKeyPolicy;
 import io.pgtrail.ssh.SshKeyPair;
+import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
+import io.pgtrail.ssh.ServerHostKey;
 import io.pgtrail.ssh.SshTunnel;
 import io.pgtrail.ssh.SshTunnelException;
 import io.pgtrail.ssh.SshTunnelSettings;
@@ -64,6 +66,9 @@ import java.util.stream.Collectors;
  * returns false and the chain stops there, leaving later conditions Unknown.
  */
 final class SourceSteps {
+  /** Annotation whose new value makes the operator generate a new SSH key pair for the source. */
+  static final String ROTATE_SSH_KEY = "pgtrail.io/rotate-ssh-key";
+
   static final int MAX_LISTED_TABLES = 500;
   static final String MANAGED_ROLE_SUFFIX = "managed-role";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -238,11 +243,25 @@ final class SourceSteps {
       run.status.sshPublicKey = key.publicKeyLine();
       String knownHosts = access.caCertificate(run.namespace(), "spec.sshTunnel.knownHostsSecretRef",
           spec.knownHostsSecretRef);
+      boolean trustOnFirstUse = spec.hostKeyPolicy == SshHostKeyPolicy.ACCEPT_NEW && spec.hostKeyFingerprint == null
+          && knownHosts == null;
+      String pinned = trustOnFirstUse && run.source.getStatus() != null
+          ? run.source.getStatus().sshHostKeyFingerprint : null;
+      String fingerprint = spec.hostKeyFingerprint != null ? spec.hostKeyFingerprint : pinned;
+      HostKeyPolicy policy = trustOnFirstUse && pinned == null ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT;
       SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
-          key.privateKeyText(), knownHosts, spec.hostKeyFingerprint, HostKeyPolicy.STRICT);
+          key.privateKeyText(), knownHosts, fingerprint, policy);
       SshTunnel tunnel = tunnels.acquire(uid, settings, run.admin.host(), run.admin.port());
+      if (trustOnFirstUse) {
+        fingerprint = pinned != null ? pinned : tunnel.hostKey().map(ServerHostKey::fingerprint).orElse(null);
+        run.status.sshHostKeyFingerprint = fingerprint;
+        if (pinned == null && fingerprint != null) {
+          run.notes.add(new String[] {Reason.SSH_HOST_KEY_PINNED.camelCase(), "trusted the jump host key of "
+              + spec.host + " on first use and pinned it: " + fingerprint});
+        }
+      }
       run.workerTunnel = new WorkerResources.Tunnel(settings.host(), settings.port(), settings.user(),
-          settings.privateKey(), knownHosts, spec.hostKeyFingerprint);
+          settings.privateKey(), knownHosts, fingerprint);
       run.admin = tunnel.route(run.admin);
       run.tunnel = tunnel.describe();
       return true;
@@ -256,25 +275,40 @@ final class SourceSteps {
     }
   }
 
+  /**
+   * The operator's key pair for this source, generated once into an owned Secret. Setting the annotation
+   * {@value #ROTATE_SSH_KEY} to a new value (e.g. a date) generates a new pair: the Secret records the value
+   * it was generated for.
+   */
   private SshKeyPair ensureSshKey(SourceRun run) {
     String secretName = Names.child(run.name(), "ssh-key");
     String comment = SshKeyPair.comment(run.namespace(), run.name());
     Secret existing = client.secrets().inNamespace(run.namespace()).withName(secretName).get();
     Optional<String> privateKey = SecretData.value(existing, "ssh-privatekey");
-    if (privateKey.isPresent()) {
+    String rotation = annotation(run.source.getMetadata().getAnnotations(), ROTATE_SSH_KEY);
+    String generatedFor = existing == null ? null : annotation(existing.getMetadata().getAnnotations(), ROTATE_SSH_KEY);
+    if (privateKey.isPresent() && java.util.Objects.equals(rotation, generatedFor)) {
       return SshKeyPair.parse(privateKey.get(), comment);
     }
     SshKeyPair generated = SshKeyPair.generate(comment);
     Map<String, String> plain = new LinkedHashMap<>();
     plain.put("ssh-privatekey", generated.privateKeyText());
     plain.put("ssh-publickey", generated.publicKeyLine());
+    Map<String, String> annotations = rotation == null ? Map.of() : Map.of(ROTATE_SSH_KEY, rotation);
     OwnedResources.applySecret(client, run.source, new SecretBuilder()
-        .withNewMetadata().withName(secretName).withLabels(WorkerResources.labels(run.source)).endMetadata()
+        .withNewMetadata().withName(secretName).withLabels(WorkerResources.labels(run.source))
+          .withAnnotations(annotations).endMetadata()
         .withType("kubernetes.io/ssh-auth").withData(SecretData.encode(plain)).build());
-    run.notes.add(new String[] {Reason.SSH_KEY_GENERATED.camelCase(), "generated an ed25519 key pair in Secret "
-        + secretName + ": authorize this public key on " + run.source.getSpec().sshTunnel.host + " for user "
-        + run.source.getSpec().sshTunnel.user + ": " + generated.publicKeyLine()});
+    Reason reason = privateKey.isPresent() ? Reason.SSH_KEY_ROTATED : Reason.SSH_KEY_GENERATED;
+    run.notes.add(new String[] {reason.camelCase(), (privateKey.isPresent() ? "rotated" : "generated")
+        + " the ed25519 key pair in Secret " + secretName + ": authorize this public key on "
+        + run.source.getSpec().sshTunnel.host + " for user " + run.source.getSpec().sshTunnel.user + ": "
+        + generated.publicKeyLine()});
     return generated;
+  }
+
+  private static String annotation(Map<String, String> annotations, String key) {
+    return annotations == null ? null : annotations.get(key);
   }
 
   /** Forgets the tunnel of a deleted source. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
 import io.pgtrail.api.v1alpha1.SshTunnel;
 import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.testing.MockCluster;
@@ -65,6 +66,44 @@ class SourceDatabaseSshTest {
 
       harness.client().resource(through).delete();
       org.awaitility.Awaitility.await().until(() -> harness.source("tunnelled") == null);
+    }
+  }
+
+  @Test
+  void acceptNewPinsTheFirstJumpHostKeyAndTheRotationAnnotationReplacesTheKeyPair() throws Exception {
+    SourceFixture db = SourceFixture.on(PgVersion.primary(), "ssh_tofu");
+    try (TestSshServer jump = TestSshServer.start(); OperatorHarness harness = new OperatorHarness().startOperator()) {
+      db.createSecrets(harness.cluster);
+      harness.apply(SourceFixture.policy("policy", "tofu", List.of("orders"), List.of()));
+      SourceDatabase source = db.source("tofu");
+      source.getSpec().sshTunnel = new SshTunnel();
+      source.getSpec().sshTunnel.host = jump.host();
+      source.getSpec().sshTunnel.port = jump.port();
+      source.getSpec().sshTunnel.user = TestSshServer.USER;
+      source.getSpec().sshTunnel.hostKeyPolicy = SshHostKeyPolicy.ACCEPT_NEW;
+      harness.apply(source);
+      String firstKey = harness.awaitSource("tofu", "Connected", "False", "SshAuthFailed").getStatus().sshPublicKey;
+      jump.authorize(firstKey);
+
+      SourceDatabase ready = harness.awaitSource("tofu", "Ready", "True", "Ready");
+      assertThat(ready.getStatus().sshHostKeyFingerprint).isEqualTo(jump.hostKeyFingerprint());
+      assertThat(harness.cluster.events(ready)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SshHostKeyPinned"));
+
+      SourceDatabase annotated = harness.source("tofu");
+      annotated.getMetadata().setAnnotations(java.util.Map.of("pgtrail.io/rotate-ssh-key", "2026-11-24"));
+      harness.client().resource(annotated).update();
+      SourceDatabase rotated = harness.awaitSource("tofu", "Connected", "False", "SshAuthFailed");
+      assertThat(rotated.getStatus().sshPublicKey).isNotEqualTo(firstKey).endsWith("pgtrail/apps/tofu");
+      assertThat(harness.cluster.events(rotated)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SshKeyRotated"));
+      jump.authorize(rotated.getStatus().sshPublicKey);
+      harness.awaitSource("tofu", "Ready", "True", "Ready");
+
+      jump.stop();
+      jump.restartWithNewHostKey();
+      harness.awaitSource("tofu", "Connected", "False", "HostKeyMismatch", java.time.Duration.ofSeconds(60));
+
+      harness.client().resource(harness.source("tofu")).delete();
+      org.awaitility.Awaitility.await().until(() -> harness.source("tofu") == null);
     }
   }
 }

@@ -29,6 +29,8 @@ public enum Reason {
   DRIFT_REPAIRED("DriftRepaired"),
   PUBLICATION_UPDATED("PublicationUpdated"),
   SSH_KEY_GENERATED("SshKeyGenerated"),
+  SSH_KEY_ROTATED("SshKeyRotated"),
+  SSH_HOST_KEY_PINNED("SshHostKeyPinned"),
   MANAGED_ROLE_CREATED("ManagedRoleCreated"),
   WAITING("Waiting"),
   CLEANUP_DONE("CleanupDone"),
