@@ -38,14 +38,22 @@ final class SourceCleanup {
   private final ReconcilerSettings settings;
   private final EventRecorder events;
   private final SourceAccess access;
+  private final Route route;
   /** The last failure reported per source uid, so a Warning is recorded once per distinct failure. */
   private final Map<String, String> reportedFailures = new ConcurrentHashMap<>();
 
-  SourceCleanup(KubernetesClient client, ReconcilerSettings settings, EventRecorder events, SourceAccess access) {
+  /** Where cleanup reaches the database: directly, or through the source's SSH tunnel. */
+  interface Route {
+    ConnectionSettings to(SourceDatabase source, ConnectionSettings admin) throws Exception;
+  }
+
+  SourceCleanup(KubernetesClient client, ReconcilerSettings settings, EventRecorder events, SourceAccess access,
+      Route route) {
     this.client = client;
     this.settings = settings;
     this.events = events;
     this.access = access;
+    this.route = route;
   }
 
   DeleteControl run(SourceDatabase source) {
@@ -116,7 +124,8 @@ final class SourceCleanup {
         "spec.connection.credentialsSecretRef", spec.connection.credentialsSecretRef);
     String ca = access.caCertificate(source.getMetadata().getNamespace(), "spec.connection.caCertSecretRef",
         spec.connection.caCertSecretRef);
-    ConnectionSettings admin = access.settings(spec.connection, credentials, ca, settings.connectTimeoutSeconds());
+    ConnectionSettings admin = route.to(source,
+        access.settings(spec.connection, credentials, ca, settings.connectTimeoutSeconds()));
     try (Connection c = connect(admin)) {
       Optional<OwnerMarker> marker = PostgresEngine.publicationMarker(c, status.publicationName);
       String uid = source.getMetadata().getUid();

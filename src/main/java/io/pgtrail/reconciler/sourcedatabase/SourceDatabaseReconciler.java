@@ -79,7 +79,7 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     this.conditionEvents = new ConditionEvents(events,
         Set.of(Reason.WORKER_STARTING.camelCase(), Reason.WAITING.camelCase(), Reason.RECONCILING.camelCase()));
     this.steps = new SourceSteps(client, settings);
-    this.cleanup = new SourceCleanup(client, settings, events, new SourceAccess(client));
+    this.cleanup = new SourceCleanup(client, settings, events, new SourceAccess(client), steps::routeForCleanup);
   }
 
   @Override

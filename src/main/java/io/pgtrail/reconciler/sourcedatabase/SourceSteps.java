@@ -23,6 +23,7 @@ import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.CheckResult;
+import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.CheckStatus;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.postgres.ManagedRole;
@@ -309,6 +310,32 @@ final class SourceSteps {
 
   private static String annotation(Map<String, String> annotations, String key) {
     return annotations == null ? null : annotations.get(key);
+  }
+
+  /**
+   * Where cleanup reaches the database of a source being deleted: through its SSH tunnel when it has one
+   * and a key was ever generated for it (deletion never generates a key), else directly.
+   */
+  ConnectionSettings routeForCleanup(SourceDatabase source, ConnectionSettings admin) throws Exception {
+    io.pgtrail.api.v1alpha1.SshTunnel spec = source.getSpec().sshTunnel;
+    if (spec == null) {
+      return admin;
+    }
+    String namespace = source.getMetadata().getNamespace();
+    Secret keySecret = client.secrets().inNamespace(namespace)
+        .withName(Names.child(source.getMetadata().getName(), "ssh-key")).get();
+    Optional<String> privateKey = SecretData.value(keySecret, "ssh-privatekey");
+    if (privateKey.isEmpty()) {
+      return admin;
+    }
+    String knownHosts = access.caCertificate(namespace, "spec.sshTunnel.knownHostsSecretRef", spec.knownHostsSecretRef);
+    String pinned = source.getStatus() == null ? null : source.getStatus().sshHostKeyFingerprint;
+    String fingerprint = spec.hostKeyFingerprint != null ? spec.hostKeyFingerprint : pinned;
+    HostKeyPolicy policy = fingerprint == null && knownHosts == null && spec.hostKeyPolicy == SshHostKeyPolicy.ACCEPT_NEW
+        ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT;
+    SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
+        privateKey.get(), knownHosts, fingerprint, policy);
+    return tunnels.acquire(source.getMetadata().getUid(), settings, admin.host(), admin.port()).route(admin);
   }
 
   /** Forgets the tunnel of a deleted source. */

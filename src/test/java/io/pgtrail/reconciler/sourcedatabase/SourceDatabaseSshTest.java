@@ -64,8 +64,14 @@ class SourceDatabaseSshTest {
       assertThat(harness.logs.text()).doesNotContain(privateKey.strip().lines().skip(1).findFirst().orElseThrow())
           .doesNotContain(db.adminPassword);
 
-      harness.client().resource(through).delete();
-      org.awaitility.Awaitility.await().until(() -> harness.source("tunnelled") == null);
+      // deletion (reclaimPolicy delete) tears down through the jump host too
+      int forwardedBeforeDeletion = jump.forwardedConnections();
+      harness.client().resource(harness.source("tunnelled")).delete();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> harness.source("tunnelled") == null);
+      assertThat(db.slotExists(db.slotName)).isFalse();
+      assertThat(db.strings("SELECT pubname FROM pg_publication")).isEmpty();
+      assertThat(jump.forwardedConnections()).isGreaterThan(forwardedBeforeDeletion);
     }
   }
 
