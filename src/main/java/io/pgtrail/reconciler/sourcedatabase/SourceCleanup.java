@@ -8,11 +8,13 @@ import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.OwnerMarker;
+import io.pgtrail.postgres.Ownership;
 import io.pgtrail.postgres.PgConnectException;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.TeardownExecutor;
 import io.pgtrail.postgres.TeardownRequest;
 import io.pgtrail.postgres.TeardownResult;
 import io.pgtrail.reconciler.support.EventRecorder;
-import io.pgtrail.reconciler.support.PostgresEngine;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -127,19 +129,19 @@ final class SourceCleanup {
     ConnectionSettings admin = route.to(source,
         access.settings(spec.connection, credentials, ca, settings.connectTimeoutSeconds()));
     try (Connection c = connect(admin)) {
-      Optional<OwnerMarker> marker = PostgresEngine.publicationMarker(c, status.publicationName);
+      Optional<OwnerMarker> marker = Ownership.publicationMarker(c, status.publicationName);
       String uid = source.getMetadata().getUid();
       if (marker.isPresent() && !uid.equals(marker.get().ownerId())) {
         return new TeardownResult(java.util.List.of(), java.util.List.of("publication " + status.publicationName
             + " belongs to another owner (" + marker.get().ownerId() + ")"));
       }
-      return PostgresEngine.teardown(c, new TeardownRequest(status.publicationName, status.slotName, uid,
+      return TeardownExecutor.apply(c, new TeardownRequest(status.publicationName, status.slotName, uid,
           spec.reclaimPolicy == ReclaimPolicy.DELETE));
     }
   }
 
   private static Connection connect(ConnectionSettings settings) throws PgConnectException {
-    return PostgresEngine.connect(settings);
+    return PgConnections.open(settings);
   }
 
   private static String annotation(SourceDatabase source, String key) {

@@ -9,7 +9,6 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_HEALTHY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
-
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -19,31 +18,35 @@ import io.pgtrail.api.v1alpha1.Credentials;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
+import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.CheckResult;
-import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.CheckStatus;
+import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.postgres.ManagedRole;
 import io.pgtrail.postgres.OwnerMarker;
+import io.pgtrail.postgres.Ownership;
 import io.pgtrail.postgres.PgConnectException;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.Preflight;
 import io.pgtrail.postgres.Provider;
 import io.pgtrail.postgres.QualifiedName;
 import io.pgtrail.postgres.ReplicationSlots.SlotStatus;
+import io.pgtrail.postgres.ReplicationSlots;
 import io.pgtrail.postgres.SetupException;
+import io.pgtrail.postgres.SetupExecutor;
 import io.pgtrail.postgres.SetupRequest;
 import io.pgtrail.reconciler.support.Names;
 import io.pgtrail.reconciler.support.OwnedResources;
-import io.pgtrail.reconciler.support.PostgresEngine;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
 import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.reconciler.trackingpolicy.PolicyScope;
 import io.pgtrail.ssh.HostKeyPolicy;
-import io.pgtrail.ssh.SshKeyPair;
-import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
 import io.pgtrail.ssh.ServerHostKey;
+import io.pgtrail.ssh.SshKeyPair;
 import io.pgtrail.ssh.SshTunnel;
 import io.pgtrail.ssh.SshTunnelException;
 import io.pgtrail.ssh.SshTunnelSettings;
@@ -348,14 +351,14 @@ final class SourceSteps {
 
   boolean connectAndPreflight(SourceRun run) throws SQLException {
     try {
-      run.connection = PostgresEngine.connect(run.admin);
+      run.connection = PgConnections.open(run.admin);
     } catch (PgConnectException e) {
       run.conditions.setFalse(CONNECTED, e.reason().camelCase(), e.getMessage());
       return false;
     }
     run.conditions.setTrue(CONNECTED, Reason.CONNECTED.camelCase(), "connected to " + run.admin.redacted()
         + (run.tunnel == null ? "" : " through " + run.tunnel));
-    run.preflight = PostgresEngine.preflight(run.connection, run.admin, setupRequest(run, null));
+    run.preflight = Preflight.run(run.connection, run.admin, setupRequest(run, null));
     run.status.serverVersion = run.preflight.serverVersion();
 
     Optional<CheckResult> wal = run.preflight.check(CheckId.WAL_LEVEL);
@@ -403,7 +406,7 @@ final class SourceSteps {
 
   /** Nothing is created while another owner's marker sits on the publication. */
   boolean checkOwnership(SourceRun run) throws SQLException {
-    Optional<OwnerMarker> marker = PostgresEngine.publicationMarker(run.connection, run.publication);
+    Optional<OwnerMarker> marker = Ownership.publicationMarker(run.connection, run.publication);
     String uid = run.source.getMetadata().getUid();
     if (marker.isPresent() && !uid.equals(marker.get().ownerId())) {
       run.conditions.setFalse(PUBLICATION_READY, Reason.CONFLICT.camelCase(), "publication " + run.publication
@@ -425,14 +428,14 @@ final class SourceSteps {
       role = ensureManagedRoleSecret(run);
     }
     try {
-      run.setup = PostgresEngine.setup(run.connection, setupRequest(run, role));
+      run.setup = SetupExecutor.apply(run.connection, setupRequest(run, role));
     } catch (SetupException e) {
       run.conditions.setFalse(PUBLICATION_READY, e.reason(), e.getMessage());
       return false;
     }
     if (role != null && run.managedPasswordGenerated) {
       // a regenerated Secret (deleted by hand) must not leave the role with the old password
-      PostgresEngine.setManagedRolePassword(run.connection, role);
+      SetupExecutor.setManagedRolePassword(run.connection, role);
     }
     if (role != null) {
       run.workerSource = new WorkerResources.Endpoint(run.workerSource.host(), run.workerSource.port(),
@@ -507,7 +510,7 @@ final class SourceSteps {
   }
 
   boolean observeSlot(SourceRun run) throws SQLException {
-    Optional<SlotStatus> slot = PostgresEngine.slot(run.connection, run.slot);
+    Optional<SlotStatus> slot = ReplicationSlots.read(run.connection, run.slot);
     if (slot.isEmpty()) {
       run.conditions.setFalse(SLOT_READY, Reason.SLOT_MISSING.camelCase(), "replication slot " + run.slot
           + " does not exist although setup ran: it may have been dropped concurrently; pgtrail recreates it");
