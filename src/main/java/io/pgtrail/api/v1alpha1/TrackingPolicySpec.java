@@ -30,7 +30,8 @@ public class TrackingPolicySpec {
   @JsonPropertyDescription("Tables left out even though a schema or allTables covers them.")
   public List<String> excludeTables = new ArrayList<>();
 
-  @JsonPropertyDescription("Columns never recorded, as table.column, schema.table.column or *.column.")
+  @JsonPropertyDescription("Ignore-change columns (table.column, schema.table.column or *.column): an UPDATE that"
+      + " changes only these is not recorded; other changes are recorded in full, these columns included.")
   public List<String> ignoreColumns = new ArrayList<>();
 
   @JsonPropertyDescription("Start tracking tables created later in the covered schemas (an event trigger).")
