@@ -203,7 +203,8 @@ public final class Worker implements Runnable {
       // a destination that vanishes without closing the socket must not hang a write forever
       destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
       sink = new ChangeSink(destination, metrics::recorded);
-      cleaner = new PendingListCleaner(settings.destination(), Duration.ofSeconds(1));
+      cleaner = new PendingListCleaner(settings.destination(), PendingListCleaner.Schedule.DEFAULT,
+          sink::lastCommitNanos);
       ConnectionSettings source = sourceRoute();
       sourceSql = PgConnections.open(source);
       int major = sourceSql.getMetaData().getDatabaseMajorVersion();

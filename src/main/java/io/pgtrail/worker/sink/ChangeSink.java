@@ -1,13 +1,10 @@
 package io.pgtrail.worker.sink;
 
 import io.pgtrail.worker.Change;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.postgresql.PGConnection;
@@ -38,18 +35,18 @@ public final class ChangeSink implements AutoCloseable {
   private final Connection connection;
   private final CopyManager copy;
   private final RecordedListener listener;
-  private final ExposedBuffer batch = new ExposedBuffer();
-  private final StringBuilder row = new StringBuilder(512);
+  private final CopyBinaryBuffer batch = new CopyBinaryBuffer();
   private final Map<String, long[]> counts = new HashMap<>();
+  private String lastSchema;
+  private String lastTable;
+  private Change.Operation lastOperation;
+  private long[] lastCount;
   private int rows;
+  private volatile long lastCommitNanos = Long.MIN_VALUE;
   private int pushedBytes;
   private CopyIn streaming;
   private SQLException streamFailure;
   private boolean absorbing;
-  private long cachedMicros = Long.MIN_VALUE;
-  private String cachedTimestamp;
-  private long cachedQueuedMicros = Long.MIN_VALUE;
-  private String cachedQueued;
 
   public ChangeSink(Connection destination, RecordedListener listener) throws SQLException {
     this.connection = destination;
@@ -63,6 +60,11 @@ public final class ChangeSink implements AutoCloseable {
     destination.setAutoCommit(false);
   }
 
+  /** The {@link System#nanoTime()} of the last commit of a batch; {@link Long#MIN_VALUE} before the first. */
+  public long lastCommitNanos() {
+    return lastCommitNanos;
+  }
+
   public int pendingRows() {
     return rows;
   }
@@ -72,27 +74,37 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   public void add(Change change) {
-    row.setLength(0);
-    field(change.database()).append('\t');
-    field(change.schema()).append('\t');
-    field(change.table()).append('\t');
-    field(change.primaryKey()).append('\t');
-    row.append(change.operation().name()).append('\t');
-    field(change.before()).append('\t');
-    field(change.after()).append('\t');
-    field(change.context()).append('\t');
-    row.append(timestamp(change.committedAtMicros())).append('\t');
-    row.append(queuedTimestamp(change.queuedAtMicros())).append('\t');
-    row.append(change.transactionId()).append('\t');
-    row.append(change.position()).append('\n');
-    byte[] bytes = row.toString().getBytes(StandardCharsets.UTF_8);
-    batch.write(bytes, 0, bytes.length);
+    batch.startRow(ChangesTable.WRITTEN_COLUMNS.size())
+        .text(change.database())
+        .text(change.schema())
+        .text(change.table())
+        .text(change.primaryKey())
+        .text(change.operation().name())
+        .jsonb(change.before())
+        .jsonb(change.after())
+        .jsonb(change.context())
+        .timestamptz(change.committedAtMicros())
+        .timestamptz(change.queuedAtMicros())
+        .int8(change.transactionId())
+        .int8(change.position());
     rows++;
-    counts.computeIfAbsent(change.schema() + '\u0000' + change.table() + '\u0000' + change.operation().name(),
-        k -> new long[1])[0]++;
+    count(change);
     if (!absorbing && batch.size() - pushedBytes >= STREAM_CHUNK_BYTES) {
       push();
     }
+  }
+
+  /** Consecutive changes mostly share their table and operation: their counter is looked up once. */
+  private void count(Change change) {
+    if (lastCount == null || change.schema() != lastSchema || change.table() != lastTable
+        || change.operation() != lastOperation) {
+      lastSchema = change.schema();
+      lastTable = change.table();
+      lastOperation = change.operation();
+      lastCount = counts.computeIfAbsent(lastSchema + '\u0000' + lastTable + '\u0000' + lastOperation.name(),
+          k -> new long[1]);
+    }
+    lastCount[0]++;
   }
 
   /**
@@ -115,7 +127,7 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   private static String copySql(String table) {
-    return "COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN";
+    return "COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN (FORMAT binary)";
   }
 
   /** Writes and commits everything added since the last flush. */
@@ -123,6 +135,7 @@ public final class ChangeSink implements AutoCloseable {
     if (rows == 0) {
       return new FlushResult(0, 0, false);
     }
+    batch.finish();
     int inserted;
     boolean absorbed = absorbing;
     try {
@@ -147,6 +160,7 @@ public final class ChangeSink implements AutoCloseable {
     if (absorbed && inserted == rows) {
       absorbing = false;
     }
+    lastCommitNanos = System.nanoTime();
     FlushResult result = new FlushResult(rows, inserted, absorbed);
     reportCounts();
     clear();
@@ -206,6 +220,7 @@ public final class ChangeSink implements AutoCloseable {
     }
     counts.clear();
     counts.putAll(inserted);
+    lastCount = null;
     return total;
   }
 
@@ -227,6 +242,7 @@ public final class ChangeSink implements AutoCloseable {
   private void clear() {
     batch.reset();
     counts.clear();
+    lastCount = null;
     rows = 0;
     pushedBytes = 0;
     streamFailure = null;
@@ -244,52 +260,8 @@ public final class ChangeSink implements AutoCloseable {
     clear();
   }
 
-  private String queuedTimestamp(long micros) {
-    if (micros != cachedQueuedMicros) {
-      cachedQueuedMicros = micros;
-      cachedQueued = Instant.EPOCH.plusNanos(micros * 1000).toString();
-    }
-    return cachedQueued;
-  }
-
-  private String timestamp(long micros) {
-    if (micros != cachedMicros) {
-      cachedMicros = micros;
-      cachedTimestamp = Instant.EPOCH.plusNanos(micros * 1000).toString();
-    }
-    return cachedTimestamp;
-  }
-
-  /** COPY text format: backslash, tab, newline and carriage return are escaped; null is \N. */
-  private StringBuilder field(String value) {
-    if (value == null) {
-      return row.append("\\N");
-    }
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '\\' -> row.append("\\\\");
-        case '\t' -> row.append("\\t");
-        case '\n' -> row.append("\\n");
-        case '\r' -> row.append("\\r");
-        default -> row.append(c);
-      }
-    }
-    return row;
-  }
-
   @Override
   public void close() throws SQLException {
     connection.close();
-  }
-
-  private static final class ExposedBuffer extends ByteArrayOutputStream {
-    ExposedBuffer() {
-      super(1 << 20);
-    }
-
-    byte[] array() {
-      return buf;
-    }
   }
 }

@@ -1,6 +1,7 @@
 package io.pgtrail.worker.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.PgConnections;
@@ -76,9 +77,9 @@ class ChangeSinkTest {
           indexes.add(rs.getString(1));
         }
       }
-      assertThat(indexes).anySatisfy(d -> assertThat(d).contains("gin (after jsonb_path_ops)"))
-          .anySatisfy(d -> assertThat(d).contains("gin (before jsonb_path_ops)"))
-          .anySatisfy(d -> assertThat(d).contains("gin (context jsonb_path_ops)"))
+      assertThat(indexes).anySatisfy(d -> assertThat(d).contains("gin (after jsonb_path_ops) WITH (gin_pending_list_limit='65536')"))
+          .anySatisfy(d -> assertThat(d).contains("gin (before jsonb_path_ops) WITH (gin_pending_list_limit='65536')"))
+          .anySatisfy(d -> assertThat(d).contains("gin (context jsonb_path_ops) WITH (gin_pending_list_limit='65536')"))
           .anySatisfy(d -> assertThat(d).contains("(committed_at)"))
           .anySatisfy(d -> assertThat(d).contains("(\"table\")"))
           .anySatisfy(d -> assertThat(d).contains("(primary_key)"))
@@ -119,5 +120,64 @@ class ChangeSinkTest {
     }
     assertThat(recorded).containsEntry("public.orders CREATE", 3L).containsEntry("public.orders UPDATE", 1L)
         .containsEntry("public.orders DELETE", 1L);
+  }
+
+  @Test
+  void rawControlCharactersAndNonAsciiTextSurviveTheRoundTrip() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    String key = "line one\nline\ttwo\r\\ 日本 🙂";
+    String note = ("é€🙂\\ " + "x".repeat(50)).repeat(400); // 21,000+ chars: several encoder chunks
+    String after = "{\"note\": \"" + note.replace("\\", "\\\\") + "\"}";
+    try (ChangeSink sink = sink(db); Connection c = PgConnections.open(db)) {
+      sink.add(new Change("src", "sch\tema", "tab\nle", key, Change.Operation.CREATE, "{}", after, "{}",
+          1L, 1L, 1, 10));
+      sink.flush();
+      try (ResultSet rs = c.createStatement().executeQuery(
+          "SELECT primary_key, \"schema\", \"table\", after->>'note' FROM changes")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo(key);
+        assertThat(rs.getString(2)).isEqualTo("sch\tema");
+        assertThat(rs.getString(3)).isEqualTo("tab\nle");
+        assertThat(rs.getString(4)).isEqualTo(note);
+      }
+    }
+  }
+
+  @Test
+  void aNullKeyAndTimestampsRoundTripThroughTheBinaryCopy() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    try (ChangeSink sink = sink(db); Connection c = PgConnections.open(db)) {
+      sink.add(new Change("src", "public", "log", null, Change.Operation.TRUNCATE, "{}", "{}", "{}",
+          -1_000_000L, 0L, Long.MAX_VALUE, Long.MIN_VALUE));
+      sink.flush();
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT primary_key IS NULL, operation,"
+          + " to_char(committed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
+          + " to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), transaction_id, position FROM changes")) {
+        rs.next();
+        assertThat(rs.getBoolean(1)).isTrue();
+        assertThat(rs.getString(2)).isEqualTo("TRUNCATE");
+        assertThat(rs.getString(3)).isEqualTo("1969-12-31 23:59:59.000000");
+        assertThat(rs.getString(4)).isEqualTo("1970-01-01 00:00:00.000000");
+        assertThat(rs.getLong(5)).isEqualTo(Long.MAX_VALUE);
+        assertThat(rs.getLong(6)).isEqualTo(Long.MIN_VALUE);
+      }
+    }
+  }
+
+  @Test
+  void aChangesTableWithOtherColumnTypesIsRefusedWithTheColumnsNamed() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    try (Connection c = PgConnections.open(db)) {
+      c.createStatement().execute("CREATE TABLE changes (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
+          + " \"database\" varchar(255), \"schema\" varchar(255), \"table\" varchar(255), primary_key varchar(255),"
+          + " operation text, \"before\" json, \"after\" jsonb, context jsonb, committed_at timestamptz,"
+          + " created_at timestamptz, transaction_id integer, \"position\" bigint)");
+    }
+    assertThatThrownBy(() -> sink(db).close())
+        .isInstanceOf(java.sql.SQLException.class)
+        .hasMessageContaining("before is json (expected jsonb)")
+        .hasMessageContaining("queued_at is missing")
+        .hasMessageContaining("transaction_id is int4 (expected int8)")
+        .hasMessageNotContaining("primary_key is");
   }
 }
