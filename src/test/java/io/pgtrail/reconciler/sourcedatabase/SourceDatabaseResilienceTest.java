@@ -203,10 +203,11 @@ class SourceDatabaseResilienceTest {
     SourceDatabase unhealthy = harness.awaitSource("src", "SlotHealthy", "False", "RetainedWalTooLarge");
     assertThat(condition(unhealthy.getStatus().conditions, "Ready").get().getReason()).isEqualTo("RetainedWalTooLarge");
     assertThat(unhealthy.getStatus().slot.retainedWalBytes).isGreaterThan(64 * 1024L);
-    assertThat(harness.cluster.events(unhealthy)).anySatisfy(e -> {
+    // the Warning is posted right after the status is written
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(harness.cluster.events(unhealthy)).anySatisfy(e -> {
       assertThat(e.getType()).isEqualTo("Warning");
       assertThat(e.getReason()).isEqualTo("RetainedWalTooLarge");
-    });
+    }));
   }
 
   @Test

@@ -93,14 +93,14 @@ class SourceDatabaseSshTest {
 
       SourceDatabase ready = harness.awaitSource("tofu", "Ready", "True", "Ready");
       assertThat(ready.getStatus().sshHostKeyFingerprint).isEqualTo(jump.hostKeyFingerprint());
-      assertThat(harness.cluster.events(ready)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SshHostKeyPinned"));
+      awaitEvent(harness, ready, "SshHostKeyPinned");
 
       SourceDatabase annotated = harness.source("tofu");
       annotated.getMetadata().setAnnotations(java.util.Map.of("pgtrail.io/rotate-ssh-key", "2026-11-24"));
       harness.client().resource(annotated).update();
       SourceDatabase rotated = harness.awaitSource("tofu", "Connected", "False", "SshAuthFailed");
       assertThat(rotated.getStatus().sshPublicKey).isNotEqualTo(firstKey).endsWith("pgtrail/apps/tofu");
-      assertThat(harness.cluster.events(rotated)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SshKeyRotated"));
+      awaitEvent(harness, rotated, "SshKeyRotated");
       jump.authorize(rotated.getStatus().sshPublicKey);
       harness.awaitSource("tofu", "Ready", "True", "Ready");
 
@@ -111,5 +111,11 @@ class SourceDatabaseSshTest {
       harness.client().resource(harness.source("tofu")).delete();
       org.awaitility.Awaitility.await().until(() -> harness.source("tofu") == null);
     }
+  }
+
+  /** Events are posted after the status is written: one may still be on its way when the status shows. */
+  private static void awaitEvent(OperatorHarness harness, SourceDatabase about, String reason) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(harness.cluster.events(about)).anySatisfy(e -> assertThat(e.getReason()).isEqualTo(reason)));
   }
 }
