@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * (writers skip the merge while this one runs). Merging is background work, so it waits for a pause in
  * the writes ({@link Schedule#idleAfter()} without a commit) and then runs at once; under continuous
  * writes it runs every {@link Schedule#atLatest()}. Larger merges cost less CPU a row, and merging in the
- * middle of a burst takes CPU from the writer ({@code pgtrail bench} on 2 cores: about 29,000 changes/s
- * merging every second, 33,000 every 5 s, 37,000 every 10 s). A GIN query also scans the unmerged entries:
+ * middle of a burst takes CPU from the writer ({@code pgtrail bench} on 2 cores: 33,000 to 34,000 changes/s
+ * merging every 5 s, 36,600 to 37,400 every 10 s). A GIN query also scans the unmerged entries:
  * at most {@code atLatest} of changes. Needs ownership of the table (the worker creates it); without it
  * the cleaner stops and the writers merge as usual.
  */
