@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,9 +21,26 @@ import java.util.Set;
 public final class ChangesTable {
   public static final String NAME = "changes";
 
+  private static final Set<String> TEXT = new LinkedHashSet<>(List.of("text", "varchar", "bpchar", "enum"));
+
+  /** The columns the worker writes, in COPY order, with the types its binary COPY can fill. */
+  private static final Map<String, Set<String>> WRITTEN_COLUMN_TYPES = new LinkedHashMap<>();
+
+  static {
+    for (String column : List.of("database", "schema", "table", "primary_key", "operation")) {
+      WRITTEN_COLUMN_TYPES.put(column, TEXT);
+    }
+    for (String column : List.of("before", "after", "context")) {
+      WRITTEN_COLUMN_TYPES.put(column, Set.of("jsonb"));
+    }
+    WRITTEN_COLUMN_TYPES.put("committed_at", Set.of("timestamptz"));
+    WRITTEN_COLUMN_TYPES.put("queued_at", Set.of("timestamptz"));
+    WRITTEN_COLUMN_TYPES.put("transaction_id", Set.of("int8"));
+    WRITTEN_COLUMN_TYPES.put("position", Set.of("int8"));
+  }
+
   /** The columns the worker writes; id and created_at come from their defaults. */
-  public static final List<String> WRITTEN_COLUMNS = List.of("database", "schema", "table", "primary_key",
-      "operation", "before", "after", "context", "committed_at", "queued_at", "transaction_id", "position");
+  public static final List<String> WRITTEN_COLUMNS = List.copyOf(WRITTEN_COLUMN_TYPES.keySet());
 
   /**
    * The GIN indexes take new entries into a pending list that is merged into the index later, in bulk.
@@ -31,14 +49,6 @@ public final class ChangesTable {
    * {@link PendingListCleaner} merges first, on its own connection, and the writer need not.
    */
   static final int GIN_PENDING_LIST_LIMIT_KB = 65536;
-
-  private static final Set<String> TEXT = new LinkedHashSet<>(List.of("text", "varchar", "bpchar", "enum"));
-  private static final Map<String, Set<String>> ACCEPTED_TYPES = Map.ofEntries(
-      Map.entry("database", TEXT), Map.entry("schema", TEXT), Map.entry("table", TEXT),
-      Map.entry("primary_key", TEXT), Map.entry("operation", TEXT),
-      Map.entry("before", Set.of("jsonb")), Map.entry("after", Set.of("jsonb")), Map.entry("context", Set.of("jsonb")),
-      Map.entry("committed_at", Set.of("timestamptz")), Map.entry("queued_at", Set.of("timestamptz")),
-      Map.entry("transaction_id", Set.of("int8")), Map.entry("position", Set.of("int8")));
 
   public static final String UNIQUE_KEY = "\"position\", \"table\", \"schema\", \"database\", \"operation\"";
 
@@ -120,7 +130,7 @@ public final class ChangesTable {
     }
     List<String> problems = new ArrayList<>();
     for (String column : WRITTEN_COLUMNS) {
-      Set<String> accepted = ACCEPTED_TYPES.get(column);
+      Set<String> accepted = WRITTEN_COLUMN_TYPES.get(column);
       String type = actual.get(column);
       if (type == null) {
         problems.add(column + " is missing");
