@@ -12,7 +12,8 @@ import java.util.stream.Stream;
  */
 public enum PgVersion {
   PG17(17),
-  PG14(14);
+  PG14(14),
+  PG18(18);
 
   private final int major;
 
@@ -26,7 +27,7 @@ public enum PgVersion {
 
   /** The versions enabled for this run: a source for {@code @ParameterizedClass @MethodSource}. */
   public static List<PgVersion> enabled() {
-    String wanted = System.getProperty("pgtrail.test.pg", "17,14");
+    String wanted = System.getProperty("pgtrail.test.pg", "17,14,18");
     return Arrays.stream(wanted.split(","))
         .map(String::trim)
         .filter(s -> !s.isEmpty())
@@ -38,7 +39,7 @@ public enum PgVersion {
     return enabled().stream();
   }
 
-  /** The newest enabled major: for tests that need a server but not every version. */
+  /** The first enabled major (17 by default): for tests that need a server but not every version. */
   public static PgVersion primary() {
     return enabled().get(0);
   }
