@@ -175,6 +175,7 @@ public final class Worker implements Runnable {
     private ChangeSink sink;
     private PendingListCleaner cleaner;
     private ChangeAssembler assembler;
+    private OwnTablesFilter ownTables = OwnTablesFilter.none();
 
     private boolean inTransaction;
     private long lastCommitEndLsn;
@@ -209,6 +210,7 @@ public final class Worker implements Runnable {
       sourceSql = PgConnections.open(source);
       int major = sourceSql.getMetaData().getDatabaseMajorVersion();
       requirePublication();
+      ownTables = OwnTablesFilter.detect(sourceSql, destination);
       if (ReplicationSlots.ensureLogicalSlot(sourceSql, settings.slot())) {
         LOG.info("created replication slot {}", settings.slot());
       }
@@ -277,7 +279,11 @@ public final class Worker implements Runnable {
         lastCommitMicros = ChangeAssembler.toUnixMicros(commit.commitTimeMicros());
       }
       int before = sink.pendingRows();
-      assembler.accept(message, lsn, System.currentTimeMillis() * 1000, sink::add);
+      assembler.accept(message, lsn, System.currentTimeMillis() * 1000, change -> {
+        if (!ownTables.isOwn(change)) {
+          sink.add(change);
+        }
+      });
       if (before == 0 && sink.pendingRows() > 0) {
         firstPendingNanos = System.nanoTime();
       }
