@@ -199,7 +199,8 @@ public final class Worker implements Runnable {
   private void failed(Exception e) {
     Throwable cause = e instanceof DestinationFailure d ? d.getCause() : e;
     FailureClass failure = FailureClass.of(cause);
-    String errorClass = e instanceof DestinationFailure || failure.isTransient() ? failure.label() : "SourceFailed";
+    String errorClass = e instanceof DestinationFailure ? failure.label()
+        : failure.isTransient() ? "Source" + failure.label() : "SourceFailed";
     String description = FailureClass.describe(cause);
     status.failed(errorClass, description);
     status.set(failure.isTransient() ? WorkerStatus.State.RETRYING : WorkerStatus.State.STALLED, errorClass);
@@ -268,7 +269,7 @@ public final class Worker implements Runnable {
 
   /** A failure of the destination write (as opposed to the source or the stream). */
   private static final class DestinationFailure extends Exception {
-    DestinationFailure(SQLException cause) {
+    DestinationFailure(Exception cause) {
       super(cause.getMessage(), cause);
     }
   }
@@ -326,7 +327,7 @@ public final class Worker implements Runnable {
         // a destination that vanishes without closing the socket must not hang a write forever
         destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
         sink = new ChangeSink(destination, settings.slot(), metrics::recorded, this::rejected);
-      } catch (SQLException e) {
+      } catch (SQLException | io.pgtrail.postgres.PgConnectException e) {
         throw new DestinationFailure(e);
       }
       cleaner = new PendingListCleaner(settings.destination(), PendingListCleaner.Schedule.DEFAULT,
@@ -403,7 +404,7 @@ public final class Worker implements Runnable {
         }
         ReplicationSlots.ensureLogicalSlot(sourceSql, settings.slot());
         long to = confirmedFlush(ReplicationSlots.read(sourceSql, settings.slot()).orElseThrow());
-        recordGap(reason, progress, acked, to, acked, to);
+        recordGap(reason, progress, acked, to, to, to);
         LOG.warn("gap in the trail ({}): re-created replication slot {} (onGap: continue); changes between {} and {}"
             + " are lost, a gap record says so", reason, settings.slot(), LogSequenceNumber.valueOf(acked),
             LogSequenceNumber.valueOf(to));

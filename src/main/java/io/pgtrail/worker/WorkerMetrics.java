@@ -43,7 +43,7 @@ public final class WorkerMetrics {
   final Counter errors = Counter.builder()
       .name("pgtrail_worker_errors_total")
       .help("Failures of the replication loop by class (ConnectionLost, Timeout, LockConflict, ResourcesExhausted,"
-          + " RowRejected, DestinationMisconfigured, SourceFailed, Gap)")
+          + " RowRejected, DestinationMisconfigured; SourceConnectionLost, SourceTimeout, ..., SourceFailed; Gap)")
       .labelNames("class")
       .register(registry);
   final Gauge lastErrorTime = Gauge.builder()

@@ -122,7 +122,7 @@ class ChangeAssemblerTest {
   }
 
   @Test
-  void contextAppliesToTheFollowingRowsUntilTheNextMessage() throws Exception {
+  void aBemiContextBelongsToTheNextRowChangeOnlyAndSequinAnnotationsToTheRestOfTheTransaction() throws Exception {
     List<Change> changes = changes(ColumnFilter.none(), setup(
         "CREATE TABLE t (id int PRIMARY KEY)", "CREATE PUBLICATION p FOR TABLE t"),
         "BEGIN; INSERT INTO t VALUES (1);"
@@ -133,11 +133,25 @@ class ChangeAssemblerTest {
             + " SELECT pg_logical_emit_message(true, 'not_bemi', '{\"user\": \"eve\"}');"
             + " INSERT INTO t VALUES (5); COMMIT",
         "INSERT INTO t VALUES (6)",
-        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', 'not json {'); INSERT INTO t VALUES (7); COMMIT");
+        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', 'not json {'); INSERT INTO t VALUES (7); COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.set', '{\"req\": \"r1\"}');"
+            + " INSERT INTO t VALUES (8);"
+            + " SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"cy\"}');"
+            + " INSERT INTO t VALUES (9); INSERT INTO t VALUES (10);"
+            + " SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.clear', '');"
+            + " INSERT INTO t VALUES (11); COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.set', '{\"req\": \"r2\"}');"
+            + " COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"dee\"}');"
+            + " INSERT INTO t VALUES (12), (13); COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"left over\"}'); COMMIT",
+        "INSERT INTO t VALUES (14)");
 
-    assertThat(changes).map(Change::context).containsExactly("{}", "{\"user\": \"ann\"}", "{\"user\": \"ann\"}",
-        "{\"user\": \"bob\"}", "{\"user\": \"bob\"}", "{}",
-        "{\"" + ChangeAssembler.MALFORMED_CONTEXT_KEY + "\":\"not json {\"}");
+    assertThat(changes).map(c -> c.primaryKey() + " " + c.context()).containsExactly(
+        "1 {}", "2 {\"user\": \"ann\"}", "3 {}", "4 {\"user\": \"bob\"}", "5 {}", "6 {}",
+        "7 {\"" + ChangeAssembler.MALFORMED_CONTEXT_KEY + "\":\"not json {\"}",
+        "8 {\"req\": \"r1\"}", "9 {\"user\": \"cy\"}", "10 {\"req\": \"r1\"}", "11 {}",
+        "12 {\"user\": \"dee\"}", "13 {}", "14 {}");
     assertThat(malformed.get()).isEqualTo(1);
   }
 

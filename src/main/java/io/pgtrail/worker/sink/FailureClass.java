@@ -49,6 +49,14 @@ public enum FailureClass {
   }
 
   public static FailureClass of(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.pgtrail.postgres.PgConnectException connect) {
+        return switch (connect.reason()) {
+          case UNREACHABLE, TIMEOUT, TOO_MANY_CONNECTIONS, OTHER -> CONNECTION_LOST;
+          default -> DESTINATION_MISCONFIGURED;
+        };
+      }
+    }
     String state = sqlState(failure);
     if (state == null) {
       return hasIoCause(failure) ? CONNECTION_LOST : DESTINATION_MISCONFIGURED;
