@@ -254,6 +254,9 @@ public final class ChangeAssembler {
 
   private String contextJson(byte[] content) {
     String text = new String(content, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return Change.EMPTY_JSON; // an emptied context (Supabase: bemi_set_context('')) means none
+    }
     try {
       JsonNode node = MAPPER.readTree(text);
       if (node != null && node.isObject()) {

@@ -155,6 +155,30 @@ class ChangeAssemblerTest {
     assertThat(malformed.get()).isEqualTo(1);
   }
 
+  /** Bemi's Supabase variant: {@code bemi_set_context()} sets {@code bemi.context}; a row trigger emits it per row. */
+  @Test
+  void bemisSupabaseVariantGivesEveryRowTheSessionContext() throws Exception {
+    List<Change> changes = changes(ColumnFilter.none(), setup(
+        "CREATE TABLE t (id int PRIMARY KEY, v text)", "CREATE PUBLICATION p FOR TABLE t",
+        // Bemi's migration for Supabase (bemi-supabase-js), as published
+        "CREATE OR REPLACE FUNCTION bemi_set_context(context text) RETURNS text AS $$ BEGIN"
+            + " PERFORM set_config('bemi.context', context, false); RETURN context; END; $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE FUNCTION _bemi_pass_sb_context_func() RETURNS TRIGGER AS $$ DECLARE _bemi_context TEXT;"
+            + " BEGIN SELECT current_setting('bemi.context', true) INTO _bemi_context;"
+            + " IF _bemi_context IS NOT NULL THEN RAISE log 'BEMI CONTEXT: %', _bemi_context;"
+            + " PERFORM pg_logical_emit_message(true, '_bemi', _bemi_context); END IF;"
+            + " IF (TG_OP = 'DELETE') THEN RETURN OLD; ELSE RETURN NEW; END IF; END; $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE TRIGGER _bemi_row_trigger_t BEFORE INSERT OR UPDATE OR DELETE ON t FOR EACH ROW"
+            + " EXECUTE FUNCTION _bemi_pass_sb_context_func()"),
+        "INSERT INTO t VALUES (1, 'a'), (2, 'b')",
+        "SELECT bemi_set_context('{\"user\": \"sb\"}'); UPDATE t SET v = 'c'; DELETE FROM t WHERE id = 2;"
+            + " SELECT bemi_set_context(''); INSERT INTO t VALUES (3, 'd')");
+
+    assertThat(changes).map(c -> c.operation() + " " + c.primaryKey() + " " + c.context()).containsExactly(
+        "CREATE 1 {}", "CREATE 2 {}", "UPDATE 1 {\"user\": \"sb\"}", "UPDATE 2 {\"user\": \"sb\"}",
+        "DELETE 2 {\"user\": \"sb\"}", "CREATE 3 {}");
+  }
+
   @Test
   void updatesTouchingOnlyIgnoredColumnsAreNotRecorded() throws Exception {
     List<Change> changes = changes(ColumnFilter.parse(List.of("t.updated_at", "*.touched")), setup(
