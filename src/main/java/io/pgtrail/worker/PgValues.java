@@ -3,7 +3,8 @@ package io.pgtrail.worker;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import java.io.StringWriter;
+import java.io.CharArrayWriter;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -55,16 +56,52 @@ public final class PgValues {
     }
   }
 
-  /** Parsed into its own buffer first, so a literal that cannot be parsed is still recorded, as text. */
+  /** Parsed into a buffer first, so a literal that cannot be parsed is still recorded, as text. */
   private static void writeParsedOrText(JsonGenerator g, PgType type, String text) throws IOException {
-    StringWriter json = new StringWriter(text.length() + 16);
-    try (JsonGenerator nested = JSON.createGenerator(json)) {
-      writeStructured(nested, type, text);
+    StructuredBuffer buffer = BUFFER.get();
+    buffer.reset();
+    try {
+      writeStructured(buffer.generator, type, text);
+      buffer.generator.flush();
     } catch (RuntimeException unparseable) {
+      buffer.discardGenerator();
       g.writeString(text);
       return;
     }
-    g.writeRawValue(json.toString());
+    g.writeRawValue(buffer.chars(), 0, buffer.size());
+  }
+
+  /** One per thread: a generator kept open across values (no separator between root values). */
+  private static final ThreadLocal<StructuredBuffer> BUFFER = ThreadLocal.withInitial(StructuredBuffer::new);
+
+  private static final class StructuredBuffer extends CharArrayWriter {
+    private static final int KEEP_CHARS = 1 << 16;
+    JsonGenerator generator = newGenerator();
+
+    private JsonGenerator newGenerator() {
+      try {
+        return JSON.createGenerator(this).setRootValueSeparator(null);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** A parse failure leaves the generator inside a half-written value. */
+    void discardGenerator() {
+      generator = newGenerator();
+    }
+
+    @Override
+    public void reset() {
+      super.reset();
+      if (buf.length > KEEP_CHARS) {
+        buf = new char[1024];
+      }
+    }
+
+    char[] chars() {
+      return buf;
+    }
   }
 
   private static void writeStructured(JsonGenerator g, PgType type, String text) throws IOException {
