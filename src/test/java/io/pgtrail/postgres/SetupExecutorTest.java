@@ -287,6 +287,24 @@ class SetupExecutorTest {
     assertThat(count("SELECT count(*) FROM pg_proc WHERE proname = '_bemi_row_trigger_func'")).isZero();
   }
 
+  @Test
+  void twoSessionsCreatingTablesAtOnceAreBothTrackedWithoutWaiting() throws Exception {
+    setup(db, request(TrackingScope.schemas("public"), true, false));
+    try (Connection first = PgConnections.open(db); Connection second = PgConnections.open(db)) {
+      first.setAutoCommit(false);
+      first.createStatement().execute("CREATE TABLE first_one (id int PRIMARY KEY)");
+      java.sql.Statement s = second.createStatement();
+      s.execute("SET lock_timeout = '1s'; CREATE TABLE second_one (id int PRIMARY KEY)");
+      List<String> warnings = new java.util.ArrayList<>();
+      for (java.sql.SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
+        warnings.add(w.getMessage());
+      }
+      first.commit();
+      assertThat(warnings).as("ALTER PUBLICATION ... ADD TABLE does not wait for the other session").isEmpty();
+    }
+    assertThat(published()).contains("public.first_one", "public.second_one");
+  }
+
   private OwnerMarker ownerMarker() throws Exception {
     try (Connection c = PgConnections.open(db)) {
       return Ownership.publicationMarker(c, name).orElseThrow();
