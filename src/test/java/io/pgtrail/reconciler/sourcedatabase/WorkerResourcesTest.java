@@ -19,7 +19,7 @@ class WorkerResourcesTest {
   static final WorkerResources.Endpoint DEST = new WorkerResources.Endpoint("audit", 5432, "audit", "writer",
       "disable", "w-pass", null);
   static final WorkerResources.Inputs INPUTS = new WorkerResources.Inputs("img:1", null, null, 9090, SOURCE, DEST,
-      "pgtrail_slot", "pgtrail_pub", List.of("*.updated_at", "orders.note"), 1000, null, null);
+      "pgtrail_slot", "pgtrail_pub", List.of("*.updated_at", "orders.note"), 1000, null, null, null, "json");
 
   static SourceDatabase source() {
     SourceDatabase sdb = new SourceDatabase();
