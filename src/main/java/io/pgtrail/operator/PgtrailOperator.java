@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.config.Cloner;
+import io.pgtrail.api.v1alpha1.LenientSpec;
 import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.reconciler.sourcedatabase.SourceDatabaseReconciler;
 import io.pgtrail.reconciler.support.OperatorMetrics;
@@ -46,6 +49,13 @@ public final class PgtrailOperator implements AutoCloseable {
           .withUseSSAToPatchPrimaryResource(false)
           .withSSABasedCreateUpdateMatchForDependentResources(false)
           .withCloseClientOnStop(false)
+          // JOSDK hands each reconcile a serialized copy; undecodable fields are reported from the copy too
+          .withResourceCloner(new Cloner() {
+            @Override
+            public <R extends HasMetadata> R clone(R object) {
+              return LenientSpec.keepProblems(object, client.getKubernetesSerialization().clone(object));
+            }
+          })
           .withConcurrentReconciliationThreads(options.reconcileThreads())
           .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
       if (options.leaderElection()) {

@@ -30,6 +30,20 @@ public abstract class LenientSpec<T extends LenientSpec.Decoded> extends StdDese
   }
 
   private static final int MAX_PROBLEMS = 20;
+
+  /**
+   * Carries the decoding problems over to a copy made by serialization (they are not serialized: the
+   * undecodable values are gone from the copy, so it would otherwise look merely incomplete).
+   */
+  public static <R> R keepProblems(Object original, R copy) {
+    if (original instanceof io.fabric8.kubernetes.client.CustomResource<?, ?> from
+        && copy instanceof io.fabric8.kubernetes.client.CustomResource<?, ?> to
+        && from.getSpec() instanceof Decoded source && to.getSpec() instanceof Decoded target
+        && target.invalidFields().isEmpty()) {
+      target.invalidFields().addAll(source.invalidFields());
+    }
+    return copy;
+  }
   private final Class<T> type;
 
   protected LenientSpec(Class<T> type) {
