@@ -240,6 +240,7 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
   @Override
   public DeleteControl cleanup(SourceDatabase source, Context<SourceDatabase> context) {
     metrics.forgetSource(source.getMetadata().getNamespace(), source.getMetadata().getName());
+    source.setStatus(statusWrites.current(source)); // the slot and publication names are memory
     DeleteControl control = cleanup.run(source, context);
     if (control.isRemoveFinalizer()) {
       conditionEvents.forget(source);
