@@ -1,0 +1,88 @@
+package io.pgtrail.kube;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The project's manifests (crds/, k8s-examples/) read as YAML, and installed into a {@link KubeApiServer}. */
+final class ClusterManifests {
+  private static boolean crdsInstalled;
+
+  private ClusterManifests() {}
+
+  static Path crdsDirectory() {
+    return KubeBinaries.projectRoot().resolve("crds");
+  }
+
+  static Path examplesDirectory() {
+    return KubeBinaries.projectRoot().resolve("k8s-examples");
+  }
+
+  static List<Path> yamlFiles(Path directory) {
+    try (Stream<Path> files = Files.walk(directory)) {
+      return files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static List<JsonNode> documents(Path file) {
+    List<JsonNode> documents = new ArrayList<>();
+    try (MappingIterator<JsonNode> it = new YAMLMapper().readerFor(JsonNode.class).readValues(file.toFile())) {
+      while (it.hasNext()) {
+        JsonNode document = it.next();
+        if (document != null && !document.isNull() && !document.isEmpty()) {
+          documents.add(document);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    return documents;
+  }
+
+  /** Creates (or replaces) every CRD in crds/ and waits until each is Established (once per JVM). */
+  static synchronized void installCrds(KubeApiServer server) {
+    if (crdsInstalled) {
+      return;
+    }
+    KubernetesClient admin = server.admin();
+    for (Path file : yamlFiles(crdsDirectory())) {
+      for (JsonNode document : documents(file)) {
+        CustomResourceDefinition crd = Serialization.unmarshal(document.toString(), CustomResourceDefinition.class);
+        admin.apiextensions().v1().customResourceDefinitions().resource(crd).createOr(existing -> existing.update());
+        await("CRD " + crd.getMetadata().getName() + " Established").atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(200)).until(() -> established(admin, crd.getMetadata().getName()));
+      }
+    }
+    crdsInstalled = true;
+  }
+
+  static boolean established(KubernetesClient admin, String name) {
+    CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().withName(name).get();
+    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
+        .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
+  }
+
+  static void ensureNamespace(KubeApiServer server, String name) {
+    KubernetesClient admin = server.admin();
+    if (admin.namespaces().withName(name).get() == null) {
+      admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+          .create();
+    }
+  }
+}

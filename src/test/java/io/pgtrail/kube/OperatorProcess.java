@@ -1,0 +1,86 @@
+package io.pgtrail.kube;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code pgtrail operator} in a JVM of its own, configured as the chart's Deployment configures it: the
+ * container's args and environment are read from the rendered Deployment (downward-API namespace fields
+ * resolved), and it authenticates with a kubeconfig holding the chart's ServiceAccount token.
+ */
+final class OperatorProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+
+  private OperatorProcess(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  static OperatorProcess start(JsonNode renderedDeployment, String releaseNamespace, Path kubeconfig, int httpPort,
+      Path directory) throws IOException {
+    JsonNode container = renderedDeployment.path("spec").path("template").path("spec").path("containers").get(0);
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.pgtrail.Main"));
+    container.path("args").forEach(arg -> command.add(arg.asText()));
+    Path log = Files.createTempFile(directory, "operator-", ".log");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Map<String, String> environment = builder.environment();
+    environment.putAll(chartEnvironment(container, releaseNamespace));
+    environment.put("PGTRAIL_METRICS_PORT", Integer.toString(httpPort));
+    environment.remove("JAVA_TOOL_OPTIONS"); // sized for a container; the test JVM sets its own heap
+    environment.put("KUBECONFIG", kubeconfig.toString());
+    return new OperatorProcess(builder.start(), log);
+  }
+
+  /** The container's env as the kubelet would set it (value, or a fieldRef to the pod's namespace). */
+  static Map<String, String> chartEnvironment(JsonNode container, String releaseNamespace) {
+    Map<String, String> environment = new java.util.LinkedHashMap<>();
+    for (JsonNode variable : container.path("env")) {
+      String name = variable.path("name").asText();
+      if (variable.has("value")) {
+        environment.put(name, variable.path("value").asText());
+      } else if ("metadata.namespace".equals(variable.path("valueFrom").path("fieldRef").path("fieldPath").asText())) {
+        environment.put(name, releaseNamespace);
+      } else {
+        throw new IllegalStateException("the chart sets " + name + " from " + variable.path("valueFrom")
+            + ": teach OperatorProcess how the kubelet resolves it");
+      }
+    }
+    return environment;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  String output() throws IOException {
+    return Files.readString(log);
+  }
+
+  Path logFile() {
+    return log;
+  }
+
+  /** SIGTERM, as the kubelet stops a pod; the exit code, or -1 if it did not stop in time. */
+  int terminate(Duration timeout) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}
