@@ -44,6 +44,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Real-API-server tier: the operator started as in production (its own JVM, `pgtrail operator`, the chart's
@@ -54,6 +55,7 @@ import org.junit.jupiter.api.Test;
  * is flagged.
  */
 @Tag("kube-apiserver")
+@ExtendWith(KubeBinaries.Required.class)
 class ApiServerOperatorTest {
   static final String WORKLOAD_NAMESPACE = "shop";
   /** Granted by the chart but not exercised by this scenario, each for a stated reason. */
@@ -180,6 +182,11 @@ class ApiServerOperatorTest {
                 == null);
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
         .isEqualTo(0L);
+    // the operator deletes the worker first (it holds the slot); the garbage collector takes the rest
+    await("owned objects collected").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+        admin.apps().deployments().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker").get() == null
+            && admin.configMaps().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-config").get() == null
+            && admin.secrets().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-credentials").get() == null);
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_publication WHERE pubname = '"
         + ready.getStatus().publicationName + "'")).isEqualTo(0L);
 

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * errors, not pruned), and the CEL rules (x-kubernetes-validations) really evaluated on create and update.
  */
 @Tag("kube-apiserver")
+@ExtendWith(KubeBinaries.Required.class)
 class ApiServerSchemaTest {
   static final String NAMESPACE = "schema";
   static KubeApiServer server;

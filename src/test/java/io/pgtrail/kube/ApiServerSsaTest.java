@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Real-API-server tier: what server-side apply does with pgtrail's custom resources, the evidence for the
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * Fabric8 mock answers an apply patch with 415). See docs/testing.md for the conclusion.
  */
 @Tag("kube-apiserver")
+@ExtendWith(KubeBinaries.Required.class)
 class ApiServerSsaTest {
   static final String NAMESPACE = "ssa";
   static final String OPERATOR = "sourcedatabasereconciler";

@@ -26,7 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Kubernetes control plane on loopback, without Docker: etcd plus kube-apiserver (built from source by
+ * A real Kubernetes control plane on loopback, without Docker: etcd, kube-apiserver (built from source by
  * {@link KubeBinaries}), in RBAC mode, with
  * <ul>
  *   <li>a serving certificate the API server makes for itself ({@code --cert-dir}), which clients trust;
@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  *       owner's finalizers, as on OpenShift and hardened clusters);
  *   <li>an audit log (Metadata level) of every request made by a ServiceAccount, to read the exact verbs used.
  * </ul>
- * There is no kube-controller-manager: no garbage collection, no deployment controller, no kubelet.
+ * and kube-controller-manager running only its garbage collector, so owner references really delete. There
+ * is no deployment controller, scheduler or kubelet: nothing runs a pod.
  * One instance per test JVM ({@link #shared()}), stopped when the JVM exits.
  */
 final class KubeApiServer implements AutoCloseable {
@@ -55,13 +56,17 @@ final class KubeApiServer implements AutoCloseable {
     this.directory = directory;
   }
 
-  /** The JVM's API server, started on first use (binaries permitting: otherwise the calling test is skipped). */
+  /** The JVM's API server, started on first use. */
   static synchronized KubeApiServer shared() {
     if (startFailure != null) {
       throw new IllegalStateException("kube-apiserver did not start for an earlier test class", startFailure);
     }
     if (shared == null) {
       Path binaries = KubeBinaries.directory();
+      if (binaries == null) {
+        throw new IllegalStateException("no Kubernetes binaries: annotate the test class with "
+            + "@ExtendWith(KubeBinaries.Required.class) so it is skipped with the reason");
+      }
       try {
         Path root = KubeBinaries.projectRoot().resolve("target/kube-apiserver");
         Files.createDirectories(root);
@@ -136,6 +141,12 @@ final class KubeApiServer implements AutoCloseable {
     admin = new KubernetesClientBuilder().withConfig(config(adminToken, "default")).build();
     await("kube-apiserver /readyz").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
         .ignoreExceptions().until(() -> requireRunning() && "ok".equals(admin.raw("/readyz")));
+    launch("kube-controller-manager", List.of(binaries.resolve("kube-controller-manager").toString(),
+        "--kubeconfig=" + kubeconfig(adminToken, "default"),
+        "--controllers=garbagecollector",
+        "--leader-elect=false",
+        "--secure-port=0",
+        "--v=1"));
     System.out.printf("kube-apiserver ready on 127.0.0.1:%d after %d ms (logs in %s)%n", securePort,
         (System.nanoTime() - started) / 1_000_000, directory);
   }
@@ -227,7 +238,8 @@ final class KubeApiServer implements AutoCloseable {
       if (!process.isAlive()) {
         String name = process.info().command().orElse("a control-plane process");
         throw new IllegalStateException(name + " exited with " + process.exitValue() + "; logs in " + directory
-            + "\n" + tail(directory.resolve("kube-apiserver.log")) + tail(directory.resolve("etcd.log")));
+            + "\n" + tail(directory.resolve("kube-apiserver.log")) + tail(directory.resolve("etcd.log"))
+            + tail(directory.resolve("kube-controller-manager.log")));
       }
     }
     return true;

@@ -6,10 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The kube-apiserver and etcd binaries of the real-API-server tier. {@code .ci/kube-binaries.sh} builds
+ * The kube-apiserver, kube-controller-manager and etcd binaries of the real-API-server tier. {@code .ci/kube-binaries.sh} builds
  * them from their Go modules into a per-machine cache (once; it prints the folder), and this class asks it.
  *
  * <ul>
@@ -22,12 +24,23 @@ final class KubeBinaries {
   static final String SCRIPT = ".ci/kube-binaries.sh";
   private static final int NO_GO_TOOLCHAIN = 3;
   private static Path directory;
+  private static String unavailable;
+
+  /** Disables a test class of the tier, with the reason, where the binaries cannot be had (never in CI). */
+  static final class Required implements ExecutionCondition {
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+      directory();
+      return unavailable == null ? ConditionEvaluationResult.enabled("kube-apiserver and etcd are built")
+          : ConditionEvaluationResult.disabled(unavailable);
+    }
+  }
 
   private KubeBinaries() {}
 
-  /** The folder holding {@code kube-apiserver} and {@code etcd}; aborts (skips) the test where they cannot be had. */
+  /** The folder holding the three binaries, or null where they cannot be had (outside CI only). */
   static synchronized Path directory() {
-    if (directory == null) {
+    if (directory == null && unavailable == null) {
       directory = locate();
     }
     return directory;
@@ -56,7 +69,7 @@ final class KubeBinaries {
       if (build.exitValue() == NO_GO_TOOLCHAIN) {
         return unavailable("no Go toolchain on this machine. The real-API-server tests (io.pgtrail.kube) need "
             + "kube-apiserver and etcd built from source: install Go 1.24+ and run `bash " + SCRIPT + "` once "
-            + "(or point -Dpgtrail.test.kube.bin at a folder holding both). See docs/testing.md.");
+            + "(or point -Dpgtrail.test.kube.bin at a folder holding kube-apiserver, kube-controller-manager and etcd). See docs/testing.md.");
       }
       if (build.exitValue() != 0) {
         throw new IllegalStateException(SCRIPT + " failed (exit " + build.exitValue() + "); see " + log);
@@ -75,12 +88,13 @@ final class KubeBinaries {
     if (inCi()) {
       throw new IllegalStateException("CI=true and the real-API-server tier cannot run: " + why);
     }
-    Assumptions.abort("skipped: " + why);
+    unavailable = "skipped: " + why;
+    System.err.println("[pgtrail] real-API-server tier " + unavailable);
     return null;
   }
 
   private static Path requireBinaries(Path dir) {
-    for (String name : List.of("kube-apiserver", "etcd")) {
+    for (String name : List.of("kube-apiserver", "kube-controller-manager", "etcd")) {
       if (!Files.isExecutable(dir.resolve(name))) {
         throw new IllegalStateException("no executable " + name + " in " + dir);
       }
