@@ -13,6 +13,8 @@ set -euo pipefail
 
 KUBE_VERSION=1.34.4
 ETCD_VERSION=3.6.16
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+export HOME
 CACHE=${PGTRAIL_KUBE_CACHE:-${HOME}/.cache/pgtrail/kube-v${KUBE_VERSION}-etcd-v${ETCD_VERSION}}
 BIN="$CACHE/bin"
 
@@ -22,6 +24,9 @@ all_built() { [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager
 if all_built; then
   echo "$BIN"
   exit 0
+fi
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  PATH=/usr/local/go/bin:$PATH   # the official tarball's place, when a login shell did not add it
 fi
 command -v go >/dev/null 2>&1 || { log "no Go toolchain on PATH: install Go (1.24+) to build kube-apiserver and etcd"; exit 3; }
 
@@ -115,10 +120,11 @@ SRC
 }
 
 [ -x "$BIN/etcd" ] || build_etcd
-log "etcd built after $(( $(date +%s) - started )) s"
+log "etcd ready after $(( $(date +%s) - started )) s"
 [ -x "$BIN/kube-apiserver" ] || build_kubernetes_command kube-apiserver NewAPIServerCommand
-log "kube-apiserver built after $(( $(date +%s) - started )) s"
+log "kube-apiserver ready after $(( $(date +%s) - started )) s"
 [ -x "$BIN/kube-controller-manager" ] || build_kubernetes_command kube-controller-manager NewControllerManagerCommand
+log "kube-controller-manager ready after $(( $(date +%s) - started )) s"
 elapsed=$(( $(date +%s) - started ))
 echo "$(date -u +%FT%TZ) built kube-apiserver, kube-controller-manager v$KUBE_VERSION + etcd v$ETCD_VERSION with $(go version | cut -d' ' -f3) in ${elapsed} s" >>"$CACHE/build-times.log"
 log "built in ${elapsed} s: $("$BIN/kube-apiserver" --version 2>&1), etcd $("$BIN/etcd" --version 2>&1 | head -1)"

@@ -83,9 +83,16 @@ final class ApiRequests {
 
   /** Server-side apply of {@code manifest} (optionally to a subresource such as status) as {@code fieldManager}. */
   Response apply(JsonNode manifest, String namespace, String subresource, String fieldManager, boolean force) {
+    return apply(manifest, namespace, subresource, fieldManager, force, false);
+  }
+
+  /** Server-side apply; with {@code dryRun} validated (created or merged) but not stored. */
+  Response apply(JsonNode manifest, String namespace, String subresource, String fieldManager, boolean force,
+      boolean dryRun) {
     String path = collectionPath(manifest, namespace) + "/" + manifest.path("metadata").path("name").asText()
         + (subresource == null ? "" : "/" + subresource);
-    return send(request(path + "?fieldValidation=Strict&fieldManager=" + fieldManager + (force ? "&force=true" : ""))
+    return send(request(path + "?fieldValidation=Strict&fieldManager=" + fieldManager + (force ? "&force=true" : "")
+        + (dryRun ? "&dryRun=All" : ""))
         .header("Content-Type", "application/apply-patch+yaml")
         .method("PATCH", HttpRequest.BodyPublishers.ofString(manifest.toString())));
   }

@@ -20,17 +20,16 @@ import io.pgtrail.api.v1alpha1.LocalObjectRef;
 import io.pgtrail.api.v1alpha1.PostgresEndpoint;
 import io.pgtrail.api.v1alpha1.Provider;
 import io.pgtrail.api.v1alpha1.ReclaimPolicy;
-import io.pgtrail.api.v1alpha1.SecretKeysRef;
 import io.pgtrail.api.v1alpha1.SourceConnection;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
-import io.pgtrail.api.v1alpha1.SslMode;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
 import io.pgtrail.helm.Helm;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.Db;
+import io.pgtrail.testing.Endpoints;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import java.net.ServerSocket;
@@ -40,11 +39,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Real-API-server tier: the operator started as in production (its own JVM, `pgtrail operator`, the chart's
@@ -57,64 +56,69 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("kube-apiserver")
 @ExtendWith(KubeBinaries.Required.class)
 class ApiServerOperatorTest {
-  static final String WORKLOAD_NAMESPACE = "shop";
   /** Granted by the chart but not exercised by this scenario, each for a stated reason. */
   static final Map<String, String> UNUSED_BY_THIS_SCENARIO = Map.of(
       "coordination.k8s.io leases update", "JOSDK checks get, create and update on Leases (SelfSubjectRulesReview)"
           + " before it starts leader election; Fabric8 then renews by patch",
       "core secrets update", "rotated credentials rewrite the worker's Secret (SourceDatabaseLifecycleTest)");
 
-  static KubeApiServer server;
-  static KubernetesClient admin;
-  static List<JsonNode> chart;
-  static String serviceAccountUser;
-  static OperatorProcess operator;
-  static SharedIndexInformer<Deployment> deploymentController;
-
-  @BeforeAll
-  static void installChartAndStartOperator() throws Exception {
-    server = KubeApiServer.shared();
-    admin = server.admin();
-    ClusterManifests.installCrds(server);
-    ClusterManifests.ensureNamespace(server, Helm.NAMESPACE);
-    ClusterManifests.ensureNamespace(server, WORKLOAD_NAMESPACE);
-    chart = Helm.render();
-    ApiRequests asAdmin = new ApiRequests(server, server.adminToken());
-    for (JsonNode manifest : chart) {
-      if (manifest.path("kind").asText().equals("CustomResourceDefinition")) {
-        continue; // installed from crds/ (ChartCrdsTest keeps the chart's copies equal)
-      }
-      ApiRequests.Response dryRun = asAdmin.create(manifest, Helm.NAMESPACE, true);
-      assertThat(dryRun.succeeded()).as("chart %s %s: %s", manifest.path("kind").asText(),
-          manifest.path("metadata").path("name").asText(), dryRun.message()).isTrue();
+  /**
+   * A way to install the chart: the release namespace (each variant its own, so each has its own
+   * ServiceAccount user in the audit log and its own Lease), the namespace the custom resources live in,
+   * and extra helm arguments.
+   */
+  record Variant(String name, String releaseNamespace, String workloadNamespace, List<String> helmArguments) {
+    @Override
+    public String toString() {
+      return name;
     }
+  }
+
+  static Stream<Variant> variants() {
+    return Stream.of(
+        new Variant("default values: ClusterRole, all namespaces watched", Helm.NAMESPACE, "shop", List.of()),
+        new Variant("watchNamespaces: one Role per watched namespace", "pgtrail-team", "team-a",
+            List.of("--namespace", "pgtrail-team", "--set", "watchNamespaces={team-a}")));
+  }
+
+  KubeApiServer server;
+  KubernetesClient admin;
+  String namespace;
+
+  @ParameterizedTest
+  @MethodSource("variants")
+  void sourceAndPolicyBecomeReadyWithTheChartsPermissionsAndDeletionCleansUp(Variant variant) throws Exception {
+    server = ClusterManifests.clusterWithCrds(variant.releaseNamespace(), variant.workloadNamespace());
+    admin = server.admin();
+    namespace = variant.workloadNamespace();
+    List<JsonNode> chart = Helm.render(variant.helmArguments().toArray(String[]::new));
+    String serviceAccount = installServiceAccountAndRbac(chart, variant.releaseNamespace());
+    String token = server.serviceAccountToken(variant.releaseNamespace(), serviceAccount);
+    try (SharedIndexInformer<Deployment> deployments = standInDeploymentController();
+        OperatorProcess operator = OperatorProcess.start(only(chart, "Deployment"), variant.releaseNamespace(),
+            server.kubeconfig(token, variant.releaseNamespace()), freePort(), server.directory())) {
+      Deployment worker = lifecycle(operator);
+      assertOperatorUsedExactlyTheChartsPermissions(chart,
+          "system:serviceaccount:" + variant.releaseNamespace() + ":" + serviceAccount, worker);
+    }
+  }
+
+  /** Creates what the chart renders for the operator's identity: ServiceAccount, (Cluster)Roles, bindings. */
+  String installServiceAccountAndRbac(List<JsonNode> chart, String releaseNamespace) {
+    ApiRequests asAdmin = new ApiRequests(server, server.adminToken());
     for (JsonNode manifest : chart) {
       if (Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
           .contains(manifest.path("kind").asText())) {
-        ApiRequests.Response created = asAdmin.create(manifest, Helm.NAMESPACE, false);
+        String objectNamespace = manifest.path("metadata").path("namespace").asText(releaseNamespace);
+        ClusterManifests.ensureNamespace(server, objectNamespace);
+        ApiRequests.Response created = asAdmin.apply(manifest, objectNamespace, null, "helm", true, false);
         assertThat(created.succeeded()).as(created.message()).isTrue();
       }
     }
-    String serviceAccount = only(chart, "ServiceAccount").path("metadata").path("name").asText();
-    serviceAccountUser = "system:serviceaccount:" + Helm.NAMESPACE + ":" + serviceAccount;
-    deploymentController = standInDeploymentController();
-    String token = server.serviceAccountToken(Helm.NAMESPACE, serviceAccount);
-    operator = OperatorProcess.start(only(chart, "Deployment"), Helm.NAMESPACE,
-        server.kubeconfig(token, Helm.NAMESPACE), freePort(), server.directory());
+    return only(chart, "ServiceAccount").path("metadata").path("name").asText();
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    if (operator != null) {
-      operator.close();
-    }
-    if (deploymentController != null) {
-      deploymentController.close();
-    }
-  }
-
-  @Test
-  void sourceAndPolicyBecomeReadyWithTheChartsPermissionsAndDeletionCleansUp() throws Exception {
+  Deployment lifecycle(OperatorProcess operator) throws Exception {
     long started = System.nanoTime();
     LocalPostgres postgres = TestPostgres.shared(PgVersion.primary());
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
@@ -150,14 +154,14 @@ class ApiServerOperatorTest {
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
         .isEqualTo(1L);
 
-    Deployment worker = admin.apps().deployments().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker").get();
-    ConfigMap config = admin.configMaps().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-config").get();
-    Secret credentials = admin.secrets().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-credentials").get();
+    Deployment worker = admin.apps().deployments().inNamespace(namespace).withName("orders-worker").get();
+    ConfigMap config = admin.configMaps().inNamespace(namespace).withName("orders-worker-config").get();
+    Secret credentials = admin.secrets().inNamespace(namespace).withName("orders-worker-credentials").get();
     for (var owned : List.of(worker, config, credentials)) {
       assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getMetadata().getName()).singleElement()
           .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
     }
-    List<Event> events = admin.v1().events().inNamespace(WORKLOAD_NAMESPACE).list().getItems();
+    List<Event> events = admin.v1().events().inNamespace(namespace).list().getItems();
     assertThat(events).filteredOn(e -> e.getInvolvedObject().getName().equals("orders"))
         .extracting(Event::getReason).isNotEmpty();
     assertThat(events).allSatisfy(e -> assertThat(e.getMessage()).doesNotContain(password, auditPassword));
@@ -167,9 +171,9 @@ class ApiServerOperatorTest {
     policy.getSpec().ignoreColumns = List.of("orders.total");
     policy = admin.resource(policy).update();
     await("worker rolled").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        !hash.equals(configHash(admin.apps().deployments().inNamespace(WORKLOAD_NAMESPACE)
+        !hash.equals(configHash(admin.apps().deployments().inNamespace(namespace)
             .withName("orders-worker").get())));
-    assertThat(admin.configMaps().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-config").get().getData()
+    assertThat(admin.configMaps().inNamespace(namespace).withName("orders-worker-config").get().getData()
         .get("worker.yaml")).contains("orders.total");
     ready = awaitCondition(SourceDatabase.class, "orders", "Ready", "True");
 
@@ -177,27 +181,28 @@ class ApiServerOperatorTest {
     admin.resource(policy).delete();
     admin.resource(ready).delete();
     await("SourceDatabase gone").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        admin.resources(SourceDatabase.class).inNamespace(WORKLOAD_NAMESPACE).withName("orders").get() == null
-            && admin.resources(TrackingPolicy.class).inNamespace(WORKLOAD_NAMESPACE).withName("orders-policy").get()
+        admin.resources(SourceDatabase.class).inNamespace(namespace).withName("orders").get() == null
+            && admin.resources(TrackingPolicy.class).inNamespace(namespace).withName("orders-policy").get()
                 == null);
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
         .isEqualTo(0L);
     // the operator deletes the worker first (it holds the slot); the garbage collector takes the rest
     await("owned objects collected").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        admin.apps().deployments().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker").get() == null
-            && admin.configMaps().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-config").get() == null
-            && admin.secrets().inNamespace(WORKLOAD_NAMESPACE).withName("orders-worker-credentials").get() == null);
+        admin.apps().deployments().inNamespace(namespace).withName("orders-worker").get() == null
+            && admin.configMaps().inNamespace(namespace).withName("orders-worker-config").get() == null
+            && admin.secrets().inNamespace(namespace).withName("orders-worker-credentials").get() == null);
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_publication WHERE pubname = '"
         + ready.getStatus().publicationName + "'")).isEqualTo(0L);
 
     // 143 = 128 + SIGTERM: the JVM's status after its shutdown hooks ran (what the kubelet sees on a clean stop)
     assertThat(operator.terminate(Duration.ofSeconds(30))).as("operator exit code after SIGTERM").isEqualTo(143);
     assertThat(operator.output()).contains("pgtrail operator stopping").doesNotContain(password, auditPassword);
-    assertOperatorUsedExactlyTheChartsPermissions(worker);
+    return worker;
   }
 
   /** A refused request fails; a granted permission that was never used is flagged (listed, and fails unless known). */
-  void assertOperatorUsedExactlyTheChartsPermissions(Deployment worker) throws Exception {
+  void assertOperatorUsedExactlyTheChartsPermissions(List<JsonNode> chart, String serviceAccountUser,
+      Deployment worker) throws Exception {
     List<JsonNode> audit = server.auditEvents();
     Set<String> forbidden = Permissions.forbidden(audit, serviceAccountUser);
     assertThat(forbidden).as("requests the chart's RBAC refused (see %s)", server.auditLogFile()).isEmpty();
@@ -224,8 +229,8 @@ class ApiServerOperatorTest {
   // ---- the cluster around the operator --------------------------------------------------------------
 
   /** Stands in for the deployment controller and kubelet: reports each worker Deployment's generation rolled out. */
-  static SharedIndexInformer<Deployment> standInDeploymentController() {
-    return admin.apps().deployments().inNamespace(WORKLOAD_NAMESPACE).inform(new ResourceEventHandler<>() {
+  SharedIndexInformer<Deployment> standInDeploymentController() {
+    return admin.apps().deployments().inNamespace(namespace).inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Deployment deployment) {
         markAvailable(deployment);
@@ -243,7 +248,7 @@ class ApiServerOperatorTest {
     });
   }
 
-  static void markAvailable(Deployment deployment) {
+  void markAvailable(Deployment deployment) {
     Long generation = deployment.getMetadata().getGeneration();
     if (deployment.getStatus() != null && generation.equals(deployment.getStatus().getObservedGeneration())) {
       return;
@@ -251,43 +256,35 @@ class ApiServerOperatorTest {
     deployment.setStatus(new DeploymentStatusBuilder().withObservedGeneration(generation).withReplicas(1)
         .withReadyReplicas(1).withAvailableReplicas(1).withUpdatedReplicas(1).build());
     try {
-      admin.apps().deployments().inNamespace(WORKLOAD_NAMESPACE).resource(deployment).updateStatus();
+      admin.apps().deployments().inNamespace(namespace).resource(deployment).updateStatus();
     } catch (RuntimeException e) {
       // changed meanwhile: the informer brings the newer version
     }
   }
 
-  static void createSecret(String name, Map<String, String> values) {
-    admin.secrets().inNamespace(WORKLOAD_NAMESPACE).resource(new SecretBuilder().withNewMetadata().withName(name)
+  void createSecret(String name, Map<String, String> values) {
+    admin.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(name)
         .endMetadata().withStringData(values).build()).create();
   }
 
-  static SourceDatabase sourceDatabase(String name, ConnectionSettings source, ConnectionSettings destination,
+  SourceDatabase sourceDatabase(String name, ConnectionSettings source, ConnectionSettings destination,
       String slot) {
     SourceDatabase resource = new SourceDatabase();
-    resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(WORKLOAD_NAMESPACE).build());
+    resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
     SourceDatabaseSpec spec = new SourceDatabaseSpec();
     spec.provider = Provider.SELF_MANAGED;
-    spec.connection = endpoint(new SourceConnection(), source, "orders-db");
-    spec.destination = endpoint(new PostgresEndpoint(), destination, "audit-db");
+    spec.connection = Endpoints.of(new SourceConnection(), source, "orders-db");
+    spec.destination = Endpoints.of(new PostgresEndpoint(), destination, "audit-db");
     spec.reclaimPolicy = ReclaimPolicy.DELETE;
     spec.slotName = slot;
     resource.setSpec(spec);
     return resource;
   }
 
-  private static <E extends PostgresEndpoint> E endpoint(E endpoint, ConnectionSettings db, String secret) {
-    endpoint.host = db.host();
-    endpoint.port = db.port();
-    endpoint.database = db.database();
-    endpoint.sslMode = SslMode.DISABLE;
-    endpoint.credentialsSecretRef = new SecretKeysRef(secret);
-    return endpoint;
-  }
 
-  static TrackingPolicy policy(String name, String source) {
+  TrackingPolicy policy(String name, String source) {
     TrackingPolicy resource = new TrackingPolicy();
-    resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(WORKLOAD_NAMESPACE).build());
+    resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
     TrackingPolicySpec spec = new TrackingPolicySpec();
     spec.sourceRef = new LocalObjectRef(source);
     spec.tables = List.of("public.orders");
@@ -295,18 +292,18 @@ class ApiServerOperatorTest {
     return resource;
   }
 
-  static <T extends io.fabric8.kubernetes.api.model.HasMetadata> T awaitCondition(Class<T> type, String name,
+  <T extends io.fabric8.kubernetes.api.model.HasMetadata> T awaitCondition(Class<T> type, String name,
       String conditionType, String status) {
     await(type.getSimpleName() + " " + name + " " + conditionType + "=" + status).atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(200)).until(() -> {
-          T resource = admin.resources(type).inNamespace(WORKLOAD_NAMESPACE).withName(name).get();
+          T resource = admin.resources(type).inNamespace(namespace).withName(name).get();
           List<Condition> conditions = resource instanceof SourceDatabase s && s.getStatus() != null
               ? s.getStatus().conditions
               : resource instanceof TrackingPolicy p && p.getStatus() != null ? p.getStatus().conditions : null;
           return conditions != null && conditions.stream()
               .anyMatch(c -> c.getType().equals(conditionType) && c.getStatus().equals(status));
         });
-    return admin.resources(type).inNamespace(WORKLOAD_NAMESPACE).withName(name).get();
+    return admin.resources(type).inNamespace(namespace).withName(name).get();
   }
 
   static JsonNode only(List<JsonNode> manifests, String kind) {

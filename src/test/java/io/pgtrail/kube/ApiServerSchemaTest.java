@@ -31,9 +31,7 @@ class ApiServerSchemaTest {
 
   @BeforeAll
   static void start() {
-    server = KubeApiServer.shared();
-    ClusterManifests.installCrds(server);
-    ClusterManifests.ensureNamespace(server, NAMESPACE);
+    server = ClusterManifests.clusterWithCrds(NAMESPACE);
     admin = new ApiRequests(server, server.adminToken());
   }
 

@@ -24,9 +24,7 @@ class ApiServerSsaTest {
 
   @BeforeAll
   static void start() {
-    KubeApiServer server = KubeApiServer.shared();
-    ClusterManifests.installCrds(server);
-    ClusterManifests.ensureNamespace(server, NAMESPACE);
+    KubeApiServer server = ClusterManifests.clusterWithCrds(NAMESPACE);
     admin = new ApiRequests(server, server.adminToken());
   }
 

@@ -55,6 +55,16 @@ final class ClusterManifests {
     return documents;
   }
 
+  /** The JVM's API server with pgtrail's CRDs installed and the given namespaces created. */
+  static KubeApiServer clusterWithCrds(String... namespaces) {
+    KubeApiServer server = KubeApiServer.shared();
+    installCrds(server);
+    for (String namespace : namespaces) {
+      ensureNamespace(server, namespace);
+    }
+    return server;
+  }
+
   /** Creates (or replaces) every CRD in crds/ and waits until each is Established (once per JVM). */
   static synchronized void installCrds(KubeApiServer server) {
     if (crdsInstalled) {
