@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Real-API-server tier: every manifest the Helm chart renders, with default values and with the chart tests'
  * non-default values (namespaced RBAC, every optional object on), passes a strict server-side dry run (as
- * {@code helm install --server-side} or {@code kubectl apply --server-side --dry-run=server} would send it).
+ * {@code helm install --server-side} or {@code kubectl apply --server-side --dry-run=server} would send it),
+ * and the operator's pod is admitted where Pod Security enforces the restricted profile.
  */
 @Tag("kube-apiserver")
 @ExtendWith(KubeBinaries.Required.class)
@@ -51,6 +52,12 @@ class ApiServerChartTest {
       assertThat(response.succeeded()).as("%s %s/%s: %s", kind, namespace,
           manifest.path("metadata").path("name").asText(), response.message()).isTrue();
       checked.add(kind);
+      if (kind.equals("Deployment")) {
+        ApiRequests.Response pod = ClusterManifests.dryRunPodUnderRestrictedProfile(server,
+            manifest.path("spec").path("template"), "operator");
+        assertThat(pod.succeeded()).as("the operator pod under Pod Security 'restricted': %s", pod.message())
+            .isTrue();
+      }
     }
     assertThat(checked).contains("Deployment", "ServiceAccount").containsAnyOf("ClusterRole", "Role");
   }

@@ -161,6 +161,10 @@ class ApiServerOperatorTest {
       assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getMetadata().getName()).singleElement()
           .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
     }
+    ApiRequests.Response workerPod = ClusterManifests.dryRunPodUnderRestrictedProfile(server,
+        ApiRequests.JSON.valueToTree(worker.getSpec().getTemplate()), "worker");
+    assertThat(workerPod.succeeded()).as("the worker pod under Pod Security 'restricted': %s", workerPod.message())
+        .isTrue();
     List<Event> events = admin.v1().events().inNamespace(namespace).list().getItems();
     assertThat(events).filteredOn(e -> e.getInvolvedObject().getName().equals("orders"))
         .extracting(Event::getReason).isNotEmpty();

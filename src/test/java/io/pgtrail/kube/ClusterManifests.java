@@ -88,6 +88,26 @@ final class ClusterManifests {
         .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
   }
 
+  /** A namespace whose Pod Security admission enforces the restricted profile. */
+  static final String RESTRICTED_NAMESPACE = "pod-security-restricted";
+
+  /**
+   * Dry-runs a Pod made from a workload's pod template in {@link #RESTRICTED_NAMESPACE}: the real Pod Security
+   * admission either admits it or answers 403 with every violation.
+   */
+  static ApiRequests.Response dryRunPodUnderRestrictedProfile(KubeApiServer server, JsonNode podTemplate, String name) {
+    KubernetesClient admin = server.admin();
+    if (admin.namespaces().withName(RESTRICTED_NAMESPACE).get() == null) {
+      admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(RESTRICTED_NAMESPACE)
+          .addToLabels("pod-security.kubernetes.io/enforce", "restricted").endMetadata().build()).create();
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode pod = ApiRequests.JSON.createObjectNode();
+    pod.put("apiVersion", "v1").put("kind", "Pod");
+    pod.putObject("metadata").put("name", name);
+    pod.set("spec", podTemplate.path("spec").deepCopy());
+    return new ApiRequests(server, server.adminToken()).create(pod, RESTRICTED_NAMESPACE, true);
+  }
+
   static void ensureNamespace(KubeApiServer server, String name) {
     KubernetesClient admin = server.admin();
     if (admin.namespaces().withName(name).get() == null) {
