@@ -67,6 +67,29 @@ class ApiServerSchemaTest {
     }
   }
 
+  @Test
+  void theServersDefaultsAreTheJavaDefaults() {
+    // only what the CRD requires; the API server fills in its defaults, the Java types their initializers
+    ObjectNode minimal = source("minimal", spec -> {
+      spec.remove(List.of("reclaimPolicy", "slotName", "publicationName", "worker", "maxRetainedWal", "credentials"));
+      for (String endpoint : List.of("connection", "destination")) {
+        ((ObjectNode) spec.path(endpoint)).remove(List.of("port", "sslMode"));
+        ((ObjectNode) spec.path(endpoint).path("credentialsSecretRef")).retain("name");
+      }
+    });
+    ApiRequests.Response defaulted = admin.create(minimal, NAMESPACE, true);
+    assertThat(defaulted.succeeded()).as(defaulted.message()).isTrue();
+    JsonNode byServer = defaulted.body().path("spec");
+    JsonNode byJava = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(
+        io.fabric8.kubernetes.client.utils.Serialization.unmarshal(minimal.toString(),
+            io.pgtrail.api.v1alpha1.SourceDatabase.class).getSpec());
+    assertThat(byServer.path("reclaimPolicy").asText()).isEqualTo("retain");
+    assertThat(byServer.path("connection").path("port").asInt()).isEqualTo(5432);
+    for (String field : List.of("reclaimPolicy", "connection", "destination")) {
+      assertThat(byServer.path(field)).as(field).isEqualTo(byJava.path(field));
+    }
+  }
+
   // ---- CEL rules -----------------------------------------------------------------------------------
 
   /** The self-managed provider example's SourceDatabase, renamed, with the given change. */
