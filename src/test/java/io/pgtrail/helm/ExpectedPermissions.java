@@ -10,7 +10,7 @@ import java.util.TreeSet;
  * SourceDatabase finalizers subresource (blockOwnerDeletion); the Secrets it reads and owns, the
  * ConfigMap it owns, the Deployments it owns and deletes, core Events; and Leases for leader election,
  * in the release namespace only (JOSDK checks get, create and update before it starts; Fabric8's
- * LeaseLock renews by patch). The real-API-server tier (io.pgtrail.kube.ApiServerOperatorTest) checks
+ * LeaseLock renews by patch). The real-API-server tier (io.pgtrail.kube.ApiServerOperatorIT) checks
  * this list against the requests the operator makes.
  */
 final class ExpectedPermissions {

@@ -47,7 +47,7 @@ class ApiServerChartTest {
       }
       String namespace = manifest.path("metadata").path("namespace").asText(Helm.NAMESPACE);
       ClusterManifests.ensureNamespace(server, namespace);
-      // an apply dry run: valid whether or not ApiServerOperatorTest already installed the same RBAC objects
+      // an apply dry run: valid whether or not the same RBAC objects exist already
       ApiRequests.Response response = admin.apply(manifest, namespace, null, "helm", true, true);
       assertThat(response.succeeded()).as("%s %s/%s: %s", kind, namespace,
           manifest.path("metadata").path("name").asText(), response.message()).isTrue();

@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code pgtrail operator} in a JVM of its own, configured as the chart's Deployment configures it: the
- * container's args and environment are read from the rendered Deployment (downward-API namespace fields
- * resolved), and it authenticates with a kubeconfig holding the chart's ServiceAccount token.
+ * {@code pgtrail operator} as the image runs it: {@code java -jar} on the production runtime jar that
+ * {@code package} built (the jar the Dockerfile copies), with the container's args and environment read from
+ * the chart's rendered Deployment (downward-API namespace fields resolved), authenticated with a kubeconfig
+ * holding the chart's ServiceAccount token. Runs after {@code package} (failsafe), like ImageContentsIT.
  */
 final class OperatorProcess implements AutoCloseable {
   private final Process process;
@@ -27,8 +28,15 @@ final class OperatorProcess implements AutoCloseable {
   static OperatorProcess start(JsonNode renderedDeployment, String releaseNamespace, Path kubeconfig, int httpPort,
       Path directory) throws IOException {
     JsonNode container = renderedDeployment.path("spec").path("template").path("spec").path("containers").get(0);
+    Path runtimeJar = KubeBinaries.projectRoot().resolve(System.getProperty("pgtrail.test.runtimeJar",
+        "target/pgtrail-runtime.jar"));
+    if (!Files.isRegularFile(runtimeJar)) {
+      throw new IllegalStateException("no production runtime jar at " + runtimeJar + ": this test runs after "
+          + "`package` (mvn verify, failsafe)");
+    }
+    // the chart's JAVA_TOOL_OPTIONS stay; a heap limit on the command line stands in for the container's memory limit
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.pgtrail.Main"));
+        "-Xmx256m", "-jar", runtimeJar.toString()));
     container.path("args").forEach(arg -> command.add(arg.asText()));
     Path log = Files.createTempFile(directory, "operator-", ".log");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -36,7 +44,6 @@ final class OperatorProcess implements AutoCloseable {
     Map<String, String> environment = builder.environment();
     environment.putAll(chartEnvironment(container, releaseNamespace));
     environment.put("PGTRAIL_METRICS_PORT", Integer.toString(httpPort));
-    environment.remove("JAVA_TOOL_OPTIONS"); // sized for a container; the test JVM sets its own heap
     environment.put("KUBECONFIG", kubeconfig.toString());
     return new OperatorProcess(builder.start(), log);
   }

@@ -55,7 +55,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Tag("kube-apiserver")
 @ExtendWith(KubeBinaries.Required.class)
-class ApiServerOperatorTest {
+class ApiServerOperatorIT {
   /** Granted by the chart but not exercised by this scenario, each for a stated reason. */
   static final Map<String, String> UNUSED_BY_THIS_SCENARIO = Map.of(
       "coordination.k8s.io leases update", "JOSDK checks get, create and update on Leases (SelfSubjectRulesReview)"
