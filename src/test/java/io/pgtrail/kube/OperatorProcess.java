@@ -48,6 +48,13 @@ final class OperatorProcess implements AutoCloseable {
     return new OperatorProcess(builder.start(), log);
   }
 
+  /** Pod fields the kubelet fills in for a fieldRef, as they are for this process. */
+  private static final Map<String, String> DOWNWARD_API = Map.of(
+      "metadata.namespace", "(the release namespace)",
+      "metadata.name", "pgtrail-operator-0",
+      "status.podIP", "127.0.0.1",
+      "spec.nodeName", "localhost");
+
   /** The container's env as the kubelet would set it (value, or a fieldRef to the pod's namespace). */
   static Map<String, String> chartEnvironment(JsonNode container, String releaseNamespace) {
     Map<String, String> environment = new java.util.LinkedHashMap<>();
@@ -55,8 +62,9 @@ final class OperatorProcess implements AutoCloseable {
       String name = variable.path("name").asText();
       if (variable.has("value")) {
         environment.put(name, variable.path("value").asText());
-      } else if ("metadata.namespace".equals(variable.path("valueFrom").path("fieldRef").path("fieldPath").asText())) {
-        environment.put(name, releaseNamespace);
+      } else if (DOWNWARD_API.containsKey(variable.path("valueFrom").path("fieldRef").path("fieldPath").asText())) {
+        String field = variable.path("valueFrom").path("fieldRef").path("fieldPath").asText();
+        environment.put(name, field.equals("metadata.namespace") ? releaseNamespace : DOWNWARD_API.get(field));
       } else {
         throw new IllegalStateException("the chart sets " + name + " from " + variable.path("valueFrom")
             + ": teach OperatorProcess how the kubelet resolves it");
