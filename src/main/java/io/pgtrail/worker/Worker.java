@@ -557,6 +557,8 @@ public final class Worker implements Runnable {
         metrics.fallbackChanges.inc();
       }
       metrics.errors.labelValues(FailureClass.ROW_REJECTED.label()).inc();
+      status.rejected(FailureClass.ROW_REJECTED.label(), "SQLSTATE " + sqlState + " for a " + change.operation()
+          + " of " + change.schema() + "." + change.table() + " at " + LogSequenceNumber.valueOf(change.position()));
       metrics.lastErrorTime.labelValues(FailureClass.ROW_REJECTED.label()).set(System.currentTimeMillis() / 1000.0);
       LOG.warn("{} at position {}: the destination refused a {} of {}.{} (SQLSTATE {}); {}",
           FailureClass.ROW_REJECTED.label(), LogSequenceNumber.valueOf(change.position()), change.operation(),
