@@ -105,6 +105,7 @@ public final class Worker implements Runnable {
   private final WorkerMetrics metrics;
   private final Backoff backoff;
   private final WorkerStatus status = new WorkerStatus();
+  private final PrimaryKeys.Memory knownKeys = new PrimaryKeys.Memory();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean stopRequested;
   private volatile boolean streaming;
@@ -293,6 +294,7 @@ public final class Worker implements Runnable {
     private ChangeSink sink;
     private PendingListCleaner cleaner;
     private ChangeAssembler assembler;
+    private OwnTablesFilter ownTables = OwnTablesFilter.none();
     private Long publicationOid;
 
     private boolean inTransaction;
@@ -336,10 +338,13 @@ public final class Worker implements Runnable {
       sourceSql = PgConnections.open(source);
       int major = sourceSql.getMetaData().getDatabaseMajorVersion();
       publicationOid = requirePublication();
+      ownTables = OwnTablesFilter.detect(sourceSql, destination);
       checkForGaps();
       assembler = new ChangeAssembler(settings.source().database(), settings.ignoreColumns(),
-          PrimaryKeys.fromCatalog(sourceSql), metrics.malformedContexts::inc);
+          PrimaryKeys.fromCatalog(sourceSql, knownKeys), TypeCatalog.fromCatalog(sourceSql),
+          metrics.malformedContexts::inc);
       replication = PgConnections.openReplication(source);
+      PgValues.useCanonicalOutput((Connection) replication);
       stream = replication.getReplicationAPI().replicationStream().logical()
           .withSlotName(settings.slot())
           .withSlotOption("proto_version", Integer.toString(PgOutputDecoder.protocolVersionFor(major)))
@@ -523,7 +528,11 @@ public final class Worker implements Runnable {
         lastCommitMicros = ChangeAssembler.toUnixMicros(commit.commitTimeMicros());
       }
       int before = sink.pendingRows();
-      assembler.accept(message, lsn, System.currentTimeMillis() * 1000, sink::add);
+      assembler.accept(message, lsn, System.currentTimeMillis() * 1000, change -> {
+        if (!ownTables.isOwn(change)) {
+          sink.add(change);
+        }
+      });
       if (before == 0 && sink.pendingRows() > 0) {
         firstPendingNanos = System.nanoTime();
       }
