@@ -19,12 +19,17 @@ import java.util.function.Consumer;
 
 /**
  * Turns decoded pgoutput messages into {@link Change}s: keeps the relation cache (a new Relation message
- * replaces the cached one), the current transaction and its application context, fills unchanged TOAST
- * values from the old image and drops UPDATEs that touched only ignored columns. No I/O of its own.
+ * replaces the cached one), the current transaction and its application context (a Bemi {@code _bemi}
+ * message for the next row change only; Sequin transaction annotations for the rest of the transaction
+ * until cleared), fills unchanged TOAST values from the old image and drops UPDATEs that touched only
+ * ignored columns. No I/O of its own.
  */
 public final class ChangeAssembler {
-  /** Bemi's context protocol: transactional logical messages with this prefix carry JSON. */
+  /** Bemi's context protocol: a transactional logical message with this prefix carries the JSON context of the next row change. */
   public static final String CONTEXT_PREFIX = "_bemi";
+  /** Sequin's transaction annotations: JSON for the changes that follow in the transaction, until cleared. */
+  public static final String ANNOTATIONS_SET_PREFIX = "sequin:transaction_annotations.set";
+  public static final String ANNOTATIONS_CLEAR_PREFIX = "sequin:transaction_annotations.clear";
   /** A context that is not a JSON object is kept as a string under this key. */
   public static final String MALFORMED_CONTEXT_KEY = "_malformed_context";
 
@@ -42,7 +47,10 @@ public final class ChangeAssembler {
 
   private long transactionId;
   private long committedAtMicros;
-  private String context = Change.EMPTY_JSON;
+  /** Bemi: the context of the next row change only. */
+  private String nextRowContext;
+  /** Sequin: the context of every following change of the transaction, until cleared. */
+  private String transactionAnnotations;
 
   private record CachedRelation(Relation relation, int[] keyColumns, PgType[] types) {}
 
@@ -66,17 +74,17 @@ public final class ChangeAssembler {
     if (message instanceof PgOutputMessage.Begin begin) {
       transactionId = begin.xid();
       committedAtMicros = toUnixMicros(begin.commitTimeMicros());
-      context = Change.EMPTY_JSON;
+      clearContexts();
     } else if (message instanceof PgOutputMessage.Commit) {
-      context = Change.EMPTY_JSON;
+      clearContexts();
     } else if (message instanceof Relation relation) {
       relations.put(relation.oid(), cache(relation));
       typeRefreshes.remove(relation.oid());
     } else if (message instanceof PgOutputMessage.Type) {
       // user-defined types are read from the catalog with each Relation message (TypeCatalog)
     } else if (message instanceof PgOutputMessage.Message m) {
-      if (m.transactional() && CONTEXT_PREFIX.equals(m.prefix())) {
-        context = contextJson(m.content());
+      if (m.transactional()) {
+        takeContext(m);
       }
     } else if (message instanceof PgOutputMessage.Insert insert) {
       CachedRelation r = relation(insert.relationOid());
@@ -89,6 +97,7 @@ public final class ChangeAssembler {
       out.accept(change(r, Change.Operation.DELETE, delete.oldTuple(), null,
           rowJson(r, delete.oldTuple(), null, delete.oldKind() == 'K'), Change.EMPTY_JSON, lsn, queuedAtMicros));
     } else if (message instanceof PgOutputMessage.Truncate truncate) {
+      String context = rowContext(); // one statement, one context for all its tables
       for (int oid : truncate.relationOids()) {
         Relation r = relation(oid).relation();
         out.accept(new Change(database, r.namespace(), r.name(), null, Change.Operation.TRUNCATE,
@@ -129,7 +138,7 @@ public final class ChangeAssembler {
       String before, String after, long lsn, long queuedAtMicros) {
     Relation rel = r.relation();
     return new Change(database, rel.namespace(), rel.name(), primaryKey(r, now != null ? now : old, old),
-        operation, before, after, context, committedAtMicros, queuedAtMicros, transactionId, lsn);
+        operation, before, after, rowContext(), committedAtMicros, queuedAtMicros, transactionId, lsn);
   }
 
   private CachedRelation relation(int oid) {
@@ -250,8 +259,38 @@ public final class ChangeAssembler {
     return allParsed;
   }
 
+  private void clearContexts() {
+    nextRowContext = null;
+    transactionAnnotations = null;
+  }
+
+  private void takeContext(PgOutputMessage.Message m) {
+    switch (m.prefix()) {
+      case CONTEXT_PREFIX -> nextRowContext = contextJson(m.content());
+      case ANNOTATIONS_SET_PREFIX -> transactionAnnotations = contextJson(m.content());
+      case ANNOTATIONS_CLEAR_PREFIX -> transactionAnnotations = null;
+      default -> { } // another application's message
+    }
+  }
+
+  /**
+   * The context of the row change being assembled: its own Bemi context (used up by it, as Bemi pairs one
+   * message with the one change that follows), else the transaction's Sequin annotations, else {}.
+   */
+  private String rowContext() {
+    String own = nextRowContext;
+    if (own != null) {
+      nextRowContext = null;
+      return own;
+    }
+    return transactionAnnotations != null ? transactionAnnotations : Change.EMPTY_JSON;
+  }
+
   private String contextJson(byte[] content) {
     String text = new String(content, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return Change.EMPTY_JSON; // an emptied context (Supabase: bemi_set_context('')) means none
+    }
     try {
       JsonNode node = MAPPER.readTree(text);
       if (node != null && node.isObject()) {
