@@ -10,7 +10,7 @@ CREATE DOMAIN positive AS int CHECK (VALUE > 0);
 CREATE TABLE kinds (id bigint PRIMARY KEY, n numeric, f float8, b boolean, t text, ts timestamp, tstz timestamptz,
   d date, i interval, j json, jb jsonb, dj doc, pos positive, m mood, p pair, ps pair[], ints int[], texts text[],
   r int4range, mr int4multirange, pt point, net inet, bits varbit, x xml, tv tsvector, cash money, v int2vector,
-  bin bytea, u uuid, big text);
+  bin bytea, u uuid, big text, doubled bigint GENERATED ALWAYS AS (id * 2) STORED);
 ALTER TABLE kinds ALTER COLUMN big SET STORAGE EXTERNAL;
 CREATE TABLE items (region text, id int, note text, PRIMARY KEY (id, region));
 CREATE TABLE measurements (id int, bucket int, v text, PRIMARY KEY (id, bucket)) PARTITION BY LIST (bucket);

@@ -90,17 +90,23 @@ class DifferentialOracleTest {
       await().atMost(Duration.ofSeconds(20))
           .until(() -> WorkerHarness.confirmedFlush(source, source.database()) >= afterWorkload);
 
-      List<String> oracle = lines(source, "SELECT concat_ws(' | ', tbl, op, pk, before::text, after::text, '{}')"
-          + " FROM oracle.audit ORDER BY xid, seq");
+      List<String> oracle = lines(source, "SELECT concat_ws(' | ', tbl, op, pk, " + published("before") + ", "
+          + published("after") + ", '{}') FROM oracle.audit ORDER BY xid, seq");
       List<String> recorded = lines(destination, "SELECT concat_ws(' | ', \"table\", operation,"
           + " CASE WHEN primary_key LIKE '[%' THEN primary_key::jsonb::text ELSE primary_key END,"
           + " before::text, after::text, context::text) FROM changes ORDER BY transaction_id, position");
       assertThat(expected).isGreaterThan(400);
       assertThat(String.join("\n", recorded)).isEqualTo(String.join("\n", oracle));
       assertThat(oracle).anyMatch(line -> line.startsWith("measurements | DELETE | [1, 1]"))
+          .anyMatch(line -> line.contains("\"doubled\": 600") == version.major() >= 18)
           .anyMatch(line -> line.startsWith("logs | TRUNCATE"))
           .anyMatch(line -> line.startsWith("items | UPDATE | [10, \"ap\"]"));
     }
+  }
+
+  /** Generated columns are published by PostgreSQL 18 only (docs/values.md, exception 1). */
+  private String published(String image) {
+    return version.major() >= 18 ? image + "::text" : "(" + image + " - 'doubled')::text";
   }
 
   private static void runWorkload(ConnectionSettings source) throws Exception {
