@@ -35,14 +35,13 @@ public final class ChangeAssembler {
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final int TEXT_ARRAY = 1009;
 
   private final String database;
   private final ColumnFilter ignoreColumns;
   private final PrimaryKeys primaryKeys;
+  private final TypeCatalog types;
   private final Runnable onMalformedContext;
   private final Map<Integer, CachedRelation> relations = new HashMap<>();
-  private final Map<Integer, String> typeNames = new HashMap<>();
 
   private long transactionId;
   private long committedAtMicros;
@@ -51,13 +50,20 @@ public final class ChangeAssembler {
   /** Sequin: the context of every following change of the transaction, until cleared. */
   private String transactionAnnotations;
 
-  private record CachedRelation(Relation relation, int[] keyColumns, int[] effectiveTypes) {}
+  private record CachedRelation(Relation relation, int[] keyColumns, PgType[] types) {}
 
+  /** Values of built-in types only (no catalog): for offline decoding. */
   public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys,
+      Runnable onMalformedContext) {
+    this(database, ignoreColumns, primaryKeys, TypeCatalog.builtinsOnly(), onMalformedContext);
+  }
+
+  public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys, TypeCatalog types,
       Runnable onMalformedContext) {
     this.database = database;
     this.ignoreColumns = ignoreColumns;
     this.primaryKeys = primaryKeys;
+    this.types = types;
     this.onMalformedContext = onMalformedContext;
   }
 
@@ -71,8 +77,8 @@ public final class ChangeAssembler {
       clearContexts();
     } else if (message instanceof Relation relation) {
       relations.put(relation.oid(), cache(relation));
-    } else if (message instanceof PgOutputMessage.Type type) {
-      typeNames.put(type.oid(), type.name());
+    } else if (message instanceof PgOutputMessage.Type) {
+      // user-defined types are read from the catalog with each Relation message (TypeCatalog)
     } else if (message instanceof PgOutputMessage.Message m) {
       if (m.transactional()) {
         takeContext(m);
@@ -152,13 +158,11 @@ public final class ChangeAssembler {
         }
       }
     }
-    int[] types = new int[relation.columns().size()];
-    for (int i = 0; i < types.length; i++) {
-      int oid = relation.columns().get(i).typeOid();
-      String customName = typeNames.get(oid);
-      types[i] = customName != null && customName.startsWith("_") ? TEXT_ARRAY : oid;
+    int[] typeOids = new int[relation.columns().size()];
+    for (int i = 0; i < typeOids.length; i++) {
+      typeOids[i] = relation.columns().get(i).typeOid();
     }
-    return new CachedRelation(relation, keyColumns, types);
+    return new CachedRelation(relation, keyColumns, types.resolve(typeOids));
   }
 
   /**
@@ -177,7 +181,7 @@ public final class ChangeAssembler {
     try (JsonGenerator g = JSON.createGenerator(w)) {
       g.writeStartArray();
       for (int column : keys) {
-        PgValues.write(g, column < 0 ? 0 : r.effectiveTypes()[column], column < 0 ? null : value(row, old, column));
+        PgValues.write(g, column < 0 ? PgType.STRING : r.types()[column], column < 0 ? null : value(row, old, column));
       }
       g.writeEndArray();
     } catch (IOException e) {
@@ -216,7 +220,7 @@ public final class ChangeAssembler {
           text = old.value(i);
         }
         g.writeFieldName(columns.get(i).name());
-        PgValues.write(g, r.effectiveTypes()[i], text);
+        PgValues.write(g, r.types()[i], text);
       }
       g.writeEndObject();
     } catch (IOException e) {

@@ -105,6 +105,7 @@ public final class Worker implements Runnable {
   private final WorkerMetrics metrics;
   private final Backoff backoff;
   private final WorkerStatus status = new WorkerStatus();
+  private final PrimaryKeys.Memory knownKeys = new PrimaryKeys.Memory();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean stopRequested;
   private volatile boolean streaming;
@@ -340,8 +341,10 @@ public final class Worker implements Runnable {
       ownTables = OwnTablesFilter.detect(sourceSql, destination);
       checkForGaps();
       assembler = new ChangeAssembler(settings.source().database(), settings.ignoreColumns(),
-          PrimaryKeys.fromCatalog(sourceSql), metrics.malformedContexts::inc);
+          PrimaryKeys.fromCatalog(sourceSql, knownKeys), TypeCatalog.fromCatalog(sourceSql),
+          metrics.malformedContexts::inc);
       replication = PgConnections.openReplication(source);
+      PgValues.useCanonicalOutput((Connection) replication);
       stream = replication.getReplicationAPI().replicationStream().logical()
           .withSlotName(settings.slot())
           .withSlotOption("proto_version", Integer.toString(PgOutputDecoder.protocolVersionFor(major)))
