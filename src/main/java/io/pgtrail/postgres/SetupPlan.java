@@ -139,7 +139,7 @@ public final class SetupPlan {
   private static String publication(SetupRequest r) {
     String pub = Identifiers.literal(r.publication());
     OwnerMarker marker = new OwnerMarker(r.ownerId(), r.slot(), List.of(), List.of(), null);
-    return "DO " + DO + "\nDECLARE\n  stmt text;\nBEGIN\n"
+    return "DO " + DO + "\nDECLARE\n  stmt text;\n  gencols text;\nBEGIN\n"
         + "  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = " + pub + ") THEN\n"
         + "    stmt := format('CREATE PUBLICATION %I WITH (publish_via_partition_root = true)', " + pub + ");\n"
         + "    EXECUTE stmt;\n"
@@ -150,7 +150,22 @@ public final class SetupPlan {
         + "    stmt := format('ALTER PUBLICATION %I SET (publish_via_partition_root = true)', " + pub + ");\n"
         + "    EXECUTE stmt;\n"
         + "    RAISE NOTICE '" + DID + "%', stmt;\n"
-        + "  END IF;\nEND\n" + DO;
+        + "  END IF;\n"
+        + publishGeneratedColumns(pub)
+        + "END\n" + DO;
+  }
+
+  /** PostgreSQL 18 sends stored generated columns when asked (docs/values.md); older servers never do. */
+  private static String publishGeneratedColumns(String pubLiteral) {
+    return "  IF pg_catalog.current_setting('server_version_num')::int >= 180000 THEN\n"
+        + "    EXECUTE 'SELECT pubgencols::text FROM pg_catalog.pg_publication WHERE pubname = $1' INTO gencols"
+        + " USING " + pubLiteral + ";\n"
+        + "    IF gencols IS DISTINCT FROM 's' THEN\n"
+        + "      stmt := format('ALTER PUBLICATION %I SET (publish_generated_columns = stored)', " + pubLiteral + ");\n"
+        + "      EXECUTE stmt;\n"
+        + "      RAISE NOTICE '" + DID + "%', stmt;\n"
+        + "    END IF;\n"
+        + "  END IF;\n";
   }
 
   private static String replicaIdentity(SetupRequest r) {
