@@ -36,9 +36,14 @@ class WorkerBoundedMemoryTest {
     try (WorkerProcess worker = WorkerProcess.start(config, heap, "-XX:+ExitOnOutOfMemoryError")) {
       await().atMost(Duration.ofSeconds(30)).until(() -> WorkerHarness.confirmedFlush(source, source.database()) > 0);
       server.execute(source.database(), workload);
-      await().atMost(atMost).pollInterval(Duration.ofSeconds(1))
-          .failFast("the worker died (out of memory?)", () -> !worker.isAlive())
-          .until(() -> WorkerHarness.count(destination, "SELECT count(*) FROM changes") >= expected);
+      try {
+        await().atMost(atMost).pollInterval(Duration.ofSeconds(1))
+            .failFast("the worker died (out of memory?)", () -> !worker.isAlive())
+            .until(() -> WorkerHarness.count(destination, "SELECT count(*) FROM changes") >= expected);
+      } catch (RuntimeException e) {
+        System.out.println("worker log:\n" + worker.output());
+        throw e;
+      }
       checks.check(destination);
       assertThat(worker.isAlive()).isTrue();
       assertThat(worker.output()).doesNotContain("OutOfMemoryError");
