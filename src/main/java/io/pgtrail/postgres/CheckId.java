@@ -16,6 +16,8 @@ public enum CheckId {
   TRACKED_TABLES("TrackedTablesInvalid", "tracked tables"),
   PRIMARY_KEYS("TablesWithoutPrimaryKey", "primary keys"),
   WAL_RETENTION_LIMIT("UnboundedWalRetention", "WAL retention limit"),
+  IDLE_SLOT_TIMEOUT("IdleSlotTimeout", "idle slot timeout"),
+  FAILOVER_SLOT("FailoverNotReady", "failover slot"),
   EXISTING_SLOT("SlotConflict", "replication slot"),
   EXISTING_PUBLICATION("Conflict", "publication");
 

@@ -276,7 +276,7 @@ public final class SetupExecutor {
 
   private void ensureSlot() throws SQLException {
     if (ReplicationSlots.read(connection, request.slot()).isEmpty()) {
-      runner.run(SetupSql.createSlot(request.slot()));
+      runner.run(SetupSql.createSlot(request.slot(), request.failoverSlot(), server.major()));
     }
   }
 }
