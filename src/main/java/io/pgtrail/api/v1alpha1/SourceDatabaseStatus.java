@@ -68,5 +68,14 @@ public class SourceDatabaseStatus {
     public String retainedWal;
     public String walStatus;
     public String confirmedFlushLsn;
+    @JsonPropertyDescription("The slot was created with failover (PostgreSQL 17+): synchronized standbys keep it.")
+    public Boolean failover;
+    @JsonPropertyDescription("The slot survives a promotion: failover on and synchronized_standby_slots names"
+        + " streaming standbys.")
+    public Boolean failoverReady;
+    @JsonPropertyDescription("Why the slot is (not) failover-ready and what to set.")
+    public String failoverMessage;
+    @JsonPropertyDescription("Why PostgreSQL invalidated the slot (e.g. wal_removed, idle_timeout); absent while usable.")
+    public String invalidationReason;
   }
 }

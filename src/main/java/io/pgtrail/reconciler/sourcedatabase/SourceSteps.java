@@ -25,6 +25,7 @@ import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.CheckResult;
 import io.pgtrail.postgres.CheckStatus;
 import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.FailoverSlots;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.postgres.ManagedRole;
 import io.pgtrail.postgres.OwnerMarker;
@@ -399,7 +400,7 @@ final class SourceSteps {
     boolean slotInStatus = run.source.getStatus() != null && run.slot.equals(run.source.getStatus().slotName);
     return new SetupRequest(run.publication, run.slot, run.provider, run.tracking.scope(),
         run.tracking.trackNewTables(), run.tracking.contextTriggers(), run.source.getMetadata().getUid(), role,
-        slotInStatus);
+        slotInStatus).withFailoverSlot(!Boolean.FALSE.equals(run.source.getSpec().failoverSlot));
   }
 
   // ---- 5. ownership, role, publication, slot -----------------------------------------------------
@@ -523,11 +524,18 @@ final class SourceSteps {
     facts.retainedWal = humanBytes(s.retainedWalBytes());
     facts.walStatus = s.walStatus();
     facts.confirmedFlushLsn = s.confirmedFlushLsn();
+    observeFailover(run, facts);
     run.status.slot = facts;
     run.conditions.setTrue(SLOT_READY, Reason.SLOT_READY.camelCase(), "logical slot " + run.slot + " (pgoutput) exists"
         + (s.active() ? " and is streaming" : ""));
     Quantity limit = run.source.getSpec().maxRetainedWal;
-    if ("lost".equals(s.walStatus())) {
+    if (facts.invalidationReason != null && !"lost".equals(s.walStatus())) {
+      run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_INVALIDATED.camelCase(), "PostgreSQL invalidated slot "
+          + run.slot + " (" + facts.invalidationReason + "): changes after its last position cannot be read;"
+          + " the worker records a gap and stops. Recreate the SourceDatabase to start a new slot"
+          + ("idle_timeout".equals(facts.invalidationReason)
+              ? ", and raise idle_replication_slot_timeout (or set it to 0) so a stopped worker keeps its slot" : ""));
+    } else if ("lost".equals(s.walStatus())) {
       run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_LOST.camelCase(), "the server removed WAL the slot still"
           + " needed (wal_status lost): changes were missed; recreate the SourceDatabase to start a new slot");
     } else if (limit != null && s.retainedWalBytes() > Quantity.getAmountInBytes(limit).longValue()) {
@@ -540,6 +548,20 @@ final class SourceSteps {
           + humanBytes(s.retainedWalBytes()) + (limit == null ? "" : " (limit " + limit + ")"));
     }
     return true;
+  }
+
+  /** Failover flags and readiness (PostgreSQL 17+), and whether PostgreSQL invalidated the slot. */
+  private static void observeFailover(SourceRun run, SourceDatabaseStatus.SlotFacts facts) throws SQLException {
+    int major = run.connection.getMetaData().getDatabaseMajorVersion();
+    Optional<FailoverSlots.SlotFlags> flags = FailoverSlots.flags(run.connection, run.slot);
+    facts.invalidationReason = FailoverSlots.invalidation(run.connection, run.slot).orElse(null);
+    facts.failover = flags.map(FailoverSlots.SlotFlags::failover).orElse(null);
+    FailoverSlots.Readiness readiness = FailoverSlots.assess(major,
+        !Boolean.FALSE.equals(run.source.getSpec().failoverSlot), run.slot, flags,
+        FailoverSlots.standbys(run.connection));
+    facts.failoverReady = readiness.ready();
+    facts.failoverMessage = readiness.fixIt().isEmpty() ? readiness.observed()
+        : readiness.observed() + ". " + readiness.fixIt();
   }
 
   static String humanBytes(long bytes) {

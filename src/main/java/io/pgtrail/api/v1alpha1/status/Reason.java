@@ -23,6 +23,7 @@ public enum Reason {
   SLOT_HEALTHY("SlotHealthy"),
   RETAINED_WAL_TOO_LARGE("RetainedWalTooLarge"),
   SLOT_LOST("SlotLost"),
+  SLOT_INVALIDATED("SlotInvalidated"),
   WORKER_AVAILABLE("WorkerAvailable"),
   WORKER_STARTING("WorkerStarting"),
   WORKER_UPDATED("WorkerUpdated"),
