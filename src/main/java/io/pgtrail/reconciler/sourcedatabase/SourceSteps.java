@@ -428,6 +428,7 @@ final class SourceSteps {
     if (managedRole(run.source.getSpec())) {
       role = ensureManagedRoleSecret(run);
     }
+    Optional<String> lostSlotPosition = reportedSlotNowMissing(run);
     try {
       run.setup = SetupExecutor.apply(run.connection, setupRequest(run, role));
     } catch (SetupException e) {
@@ -443,6 +444,11 @@ final class SourceSteps {
           run.workerSource.database(), role.name(), run.workerSource.sslMode(), role.password(),
           run.workerSource.caCertificate());
     }
+    lostSlotPosition.ifPresent(position -> run.warnings.add(new String[] {Reason.SLOT_RECREATED.camelCase(),
+        "replication slot " + run.slot + " (last confirmed at " + position + ") was missing, as after a failover to a"
+            + " standby that does not synchronize slots, and was created again at the current position: changes in"
+            + " between were not captured and the worker records that gap in the trail. To keep the slot across"
+            + " failovers see docs/high-availability.md"}));
     List<String> tables = run.setup.trackedTables().stream().map(QualifiedName::toString).sorted().toList();
     run.status.trackedTableCount = tables.size();
     run.status.trackedTables = tables.size() > MAX_LISTED_TABLES ? tables.subList(0, MAX_LISTED_TABLES) : tables;
@@ -455,6 +461,16 @@ final class SourceSteps {
       noteSetupChanges(run);
     }
     return true;
+  }
+
+  /** The last confirmed position of a slot this source reported before and that is gone now. */
+  private static Optional<String> reportedSlotNowMissing(SourceRun run) throws SQLException {
+    SourceDatabaseStatus before = run.source.getStatus();
+    if (before == null || before.slot == null || before.slot.confirmedFlushLsn == null
+        || !run.slot.equals(before.slotName) || ReplicationSlots.read(run.connection, run.slot).isPresent()) {
+      return Optional.empty();
+    }
+    return Optional.of(before.slot.confirmedFlushLsn);
   }
 
   private void noteSetupChanges(SourceRun run) {

@@ -24,6 +24,7 @@ public enum Reason {
   RETAINED_WAL_TOO_LARGE("RetainedWalTooLarge"),
   SLOT_LOST("SlotLost"),
   SLOT_INVALIDATED("SlotInvalidated"),
+  SLOT_RECREATED("SlotRecreated"),
   WORKER_AVAILABLE("WorkerAvailable"),
   WORKER_STARTING("WorkerStarting"),
   WORKER_UPDATED("WorkerUpdated"),
