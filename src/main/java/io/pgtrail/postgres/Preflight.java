@@ -55,6 +55,7 @@ public final class Preflight {
     checks.add(eventTriggerRight(role));
     checks.add(trackedTables(scope));
     checks.add(primaryKeys(scope));
+    checks.add(virtualGeneratedColumns(server, scope));
     checks.add(walRetention(server));
     checks.add(idleSlotTimeout(server));
     checks.add(failoverSlot(server));
@@ -233,6 +234,34 @@ public final class Preflight {
           + "a row's history by key.");
     }
     return CheckResult.ok(CheckId.PRIMARY_KEYS, "every tracked table has a primary key");
+  }
+
+  /** PostgreSQL 18: virtual generated columns cannot be published, so their tables cannot have REPLICA IDENTITY FULL. */
+  private CheckResult virtualGeneratedColumns(Catalog.ServerFacts server, ScopeResolution scope) throws SQLException {
+    if (server.major() < GeneratedColumns.FIRST_MAJOR) {
+      return CheckResult.skipped(CheckId.VIRTUAL_GENERATED_COLUMNS, "PostgreSQL " + server.major()
+          + " has no virtual generated columns");
+    }
+    Set<QualifiedName> virtual = GeneratedColumns.tablesWithVirtualColumns(connection);
+    List<Catalog.TableFacts> affected = scope.tables().stream().filter(t -> virtual.contains(t.name())).toList();
+    if (affected.isEmpty()) {
+      return CheckResult.ok(CheckId.VIRTUAL_GENERATED_COLUMNS, "no tracked table has virtual generated columns");
+    }
+    List<QualifiedName> names = affected.stream().map(Catalog.TableFacts::name).toList();
+    List<QualifiedName> withoutKey = affected.stream().filter(t -> !t.hasPrimaryKey()).map(Catalog.TableFacts::name)
+        .toList();
+    String fix = "PostgreSQL 18 cannot publish virtual generated columns and rejects UPDATE and DELETE on tables whose"
+        + " REPLICA IDENTITY FULL holds one, so pgtrail leaves these tables' replica identity alone: their updates and"
+        + " deletes record only the primary key in before, and virtual columns are never recorded. Make the columns"
+        + " STORED (they are then recorded in full) or stop tracking the tables.";
+    if (!withoutKey.isEmpty()) {
+      return CheckResult.warning(CheckId.VIRTUAL_GENERATED_COLUMNS, withoutKey.size() + " tracked table(s) with"
+          + " virtual generated columns and no primary key: " + list(withoutKey), "Without a primary key such a"
+          + " table has no usable replica identity, and PostgreSQL rejects its UPDATE and DELETE once it is"
+          + " published: add a primary key, make the columns STORED, or stop tracking the table. " + fix);
+    }
+    return CheckResult.warning(CheckId.VIRTUAL_GENERATED_COLUMNS, names.size() + " tracked table(s) with virtual"
+        + " generated columns: " + list(names), fix);
   }
 
   private CheckResult walRetention(Catalog.ServerFacts server) {

@@ -189,17 +189,36 @@ public final class SetupExecutor {
     } else if (!shape.matches(publication.get())) {
       runner.run(SetupSql.convergePublication(request.publication(), publication.get().allTables(), shape));
     }
+    if (server.major() >= GeneratedColumns.FIRST_MAJOR
+        && !GeneratedColumns.publishesStored(connection, request.publication())) {
+      runner.run(GeneratedColumns.publishStored(request.publication()));
+    }
   }
 
   private List<QualifiedName> ensureReplicaIdentityFull() throws SQLException {
     List<QualifiedName> changed = new ArrayList<>();
+    Set<QualifiedName> withVirtualColumns = GeneratedColumns.tablesWithVirtualColumns(connection);
     for (Catalog.TableFacts table : scope.tables()) {
-      if (table.replicaIdentity() != 'f') {
+      if (withVirtualColumns.contains(table.name())) {
+        keepOwnReplicaIdentity(table);
+      } else if (table.replicaIdentity() != 'f') {
         runner.run(SetupSql.replicaIdentityFull(table.name()));
         changed.add(table.name());
       }
     }
     return changed;
+  }
+
+  /**
+   * A table with virtual generated columns (PostgreSQL 18) must not have REPLICA IDENTITY FULL: 18 would reject
+   * every UPDATE and DELETE on it. FULL that pgtrail set before such a column was added goes back to DEFAULT
+   * where a primary key makes that an identity.
+   */
+  private void keepOwnReplicaIdentity(Catalog.TableFacts table) throws SQLException {
+    boolean ours = marker.isPresent() && marker.get().replicaIdentityFull().contains(table.name());
+    if (table.replicaIdentity() == 'f' && ours && table.hasPrimaryKey()) {
+      runner.run(SetupSql.replicaIdentityDefault(table.name()));
+    }
   }
 
   private List<QualifiedName> ensureContextTriggers(String functionSchema) throws SQLException {

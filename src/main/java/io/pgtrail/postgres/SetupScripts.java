@@ -26,6 +26,7 @@ public final class SetupScripts {
       roleSteps(out, r, managedRoleName);
     }
     publicationStep(out, r, staticShape);
+    out.append(GeneratedColumns.scriptStep(r.publication()));
     String contextSchema = null;
     if (r.contextTriggers()) {
       contextSchema = schema;

@@ -1,0 +1,64 @@
+package io.pgtrail.postgres;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * PostgreSQL 18 and generated columns. 18 rejects every UPDATE and DELETE on a published table whose replica
+ * identity holds a generated column the publication does not publish ("Replica identity must not contain
+ * unpublished generated columns"), and REPLICA IDENTITY FULL holds them all. So on 18 the publication
+ * publishes stored generated columns ({@code publish_generated_columns = stored}), and tables with virtual
+ * generated columns (which no publication can publish) keep their own replica identity instead of FULL.
+ */
+public final class GeneratedColumns {
+  /** The first major with publish_generated_columns and virtual generated columns. */
+  public static final int FIRST_MAJOR = 18;
+
+  /**
+   * A pg_class predicate (alias {@code c}) that leaves out tables with virtual generated columns: true for
+   * every table before PostgreSQL 18, where attgenerated is never 'v'.
+   */
+  static final String WITHOUT_VIRTUAL_COLUMNS = "NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid"
+      + " AND a.attgenerated = 'v' AND NOT a.attisdropped)";
+
+  private GeneratedColumns() {}
+
+  public static String publishStored(String publication) {
+    return "ALTER PUBLICATION " + Identifiers.quote(publication) + " SET (publish_generated_columns = stored)";
+  }
+
+  static boolean publishesStored(Connection c, String publication) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pubgencols = 's' FROM pg_publication WHERE pubname = ?")) {
+      ps.setString(1, publication);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** Tables with at least one virtual generated column (PostgreSQL 18+; none before). */
+  static Set<QualifiedName> tablesWithVirtualColumns(Connection c) throws SQLException {
+    Set<QualifiedName> tables = new TreeSet<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT DISTINCT n.nspname, c.relname FROM pg_attribute a"
+            + " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE a.attgenerated = 'v' AND NOT a.attisdropped")) {
+      while (rs.next()) {
+        tables.add(new QualifiedName(rs.getString(1), rs.getString(2)));
+      }
+    }
+    return tables;
+  }
+
+  /** The printed script's step: decided at run time, as the script is built without a server. */
+  static String scriptStep(String publication) {
+    return "-- PostgreSQL 18 rejects UPDATE/DELETE on REPLICA IDENTITY FULL tables whose generated columns are not"
+        + " published\nDO $do$\nBEGIN\n  IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000
+        + " THEN\n    EXECUTE " + Identifiers.literal(publishStored(publication)) + ";\n  END IF;\nEND\n$do$;\n";
+  }
+}
