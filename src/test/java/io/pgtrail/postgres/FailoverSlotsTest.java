@@ -69,6 +69,26 @@ class FailoverSlotsTest {
   }
 
   @Test
+  void docsNameEveryCheckReasonAndFieldThisWorkIntroduced() throws Exception {
+    String ha = java.nio.file.Files.readString(java.nio.file.Path.of("docs/high-availability.md"));
+    String versions = java.nio.file.Files.readString(java.nio.file.Path.of("docs/postgresql-versions.md"));
+    for (CheckId id : List.of(CheckId.FAILOVER_SLOT, CheckId.IDLE_SLOT_TIMEOUT)) {
+      assertThat(ha).contains("`" + id.id() + "`", id.reason());
+    }
+    assertThat(versions).contains("`" + CheckId.IDLE_SLOT_TIMEOUT.id() + "`", CheckId.IDLE_SLOT_TIMEOUT.reason(),
+        "`" + CheckId.VIRTUAL_GENERATED_COLUMNS.id() + "`", CheckId.VIRTUAL_GENERATED_COLUMNS.reason(),
+        "publish_generated_columns = stored");
+    for (java.lang.reflect.Field field : io.pgtrail.api.v1alpha1.SourceDatabaseStatus.SlotFacts.class.getFields()) {
+      if (List.of("failover", "failoverReady", "failoverMessage", "invalidationReason").contains(field.getName())) {
+        assertThat(ha).contains(field.getName() + ":");
+      }
+    }
+    assertThat(ha).contains("spec.failoverSlot", "--no-failover-slot", "SlotRecreated", "SlotInvalidated",
+        "synchronizeLogicalDecoding", "sync_replication_slots", "synchronized_standby_slots");
+    assertThat(io.pgtrail.api.v1alpha1.SourceDatabaseSpec.class.getField("failoverSlot")).isNotNull();
+  }
+
+  @Test
   void synchronizedStandbySlotsIsACommaSeparatedList() {
     assertThat(FailoverSlots.parseSlotList("")).isEmpty();
     assertThat(FailoverSlots.parseSlotList(null)).isEmpty();
