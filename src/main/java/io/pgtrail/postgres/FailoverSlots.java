@@ -186,6 +186,20 @@ public final class FailoverSlots {
         + String.join(", ", standbys.synchronizedStandbySlots()), "");
   }
 
+  /**
+   * The slot as a script creates it: with failover on PostgreSQL 17+, plain before, decided at run time (a
+   * printed script is built without a server); nothing when it exists.
+   */
+  public static String createSlotScript(String slot) {
+    String tag = "$do$";
+    return "-- failover (PostgreSQL " + FIRST_MAJOR + "+): standbys with sync_replication_slots = on keep the slot"
+        + " across a promotion\nDO " + tag + "\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = "
+        + Identifiers.literal(slot) + ") THEN\n    IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000
+        + " THEN\n      PERFORM " + SetupSql.createFailoverSlot(slot).inline().substring("SELECT ".length())
+        + ";\n    ELSE\n      PERFORM " + SetupSql.createSlot(slot).inline().substring("SELECT ".length())
+        + ";\n    END IF;\n  END IF;\nEND\n" + tag + ";\n";
+  }
+
   /** The full recipe: the primary half can be checked from here, the standby half cannot. */
   static String standbySetup(String slot) {
     return "To keep slot " + Identifiers.quote(slot) + " across a failover, on each standby set "

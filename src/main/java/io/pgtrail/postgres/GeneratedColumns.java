@@ -20,11 +20,14 @@ public final class GeneratedColumns {
   public static final int FIRST_MAJOR = 18;
 
   /**
-   * A pg_class predicate (alias {@code c}) that leaves out tables with virtual generated columns: true for
-   * every table before PostgreSQL 18, where attgenerated is never 'v'.
+   * A predicate on the pg_class row {@code relAlias} that leaves out tables with virtual generated columns, for
+   * every SQL that sets REPLICA IDENTITY FULL: true for every table before PostgreSQL 18 (attgenerated is never
+   * 'v' there), so it needs no version check.
    */
-  static final String WITHOUT_VIRTUAL_COLUMNS = "NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid"
-      + " AND a.attgenerated = 'v' AND NOT a.attisdropped)";
+  public static String withoutVirtualColumns(String relAlias) {
+    return "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute va WHERE va.attrelid = " + relAlias + ".oid"
+        + " AND va.attgenerated = 'v' AND NOT va.attisdropped)";
+  }
 
   private GeneratedColumns() {}
 
@@ -56,7 +59,7 @@ public final class GeneratedColumns {
   }
 
   /** The printed script's step: decided at run time, as the script is built without a server. */
-  static String scriptStep(String publication) {
+  public static String scriptStep(String publication) {
     return "-- PostgreSQL 18 rejects UPDATE/DELETE on REPLICA IDENTITY FULL tables whose generated columns are not"
         + " published\nDO $do$\nBEGIN\n  IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000
         + " THEN\n    EXECUTE " + Identifiers.literal(publishStored(publication)) + ";\n  END IF;\nEND\n$do$;\n";

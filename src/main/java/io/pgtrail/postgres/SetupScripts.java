@@ -63,25 +63,13 @@ public final class SetupScripts {
     }
     step(out, "Logical replication slot (pgoutput), created after the publication");
     if (r.failoverSlot()) {
-      failoverSlotStep(out, r.slot());
+      out.append(FailoverSlots.createSlotScript(r.slot()));
       return out.toString();
     }
     out.append(SetupSql.createSlot(r.slot()).inline())
         .append("\n  WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ")
         .append(Identifiers.literal(r.slot())).append(");\n");
     return out.toString();
-  }
-
-  /** With failover on PostgreSQL 17+ (synchronized standbys keep the slot), plain before. */
-  private static void failoverSlotStep(StringBuilder out, String slot) {
-    out.append("-- failover (PostgreSQL ").append(FailoverSlots.FIRST_MAJOR)
-        .append("+): standbys with sync_replication_slots = on keep the slot across a promotion\n")
-        .append("DO ").append(DO_TAG).append("\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ")
-        .append(Identifiers.literal(slot)).append(") THEN\n")
-        .append("    IF current_setting('server_version_num')::int >= ").append(FailoverSlots.FIRST_MAJOR * 10000)
-        .append(" THEN\n      PERFORM ").append(SetupSql.createFailoverSlot(slot).inline().substring("SELECT ".length()))
-        .append(";\n    ELSE\n      PERFORM ").append(SetupSql.createSlot(slot).inline().substring("SELECT ".length()))
-        .append(";\n    END IF;\n  END IF;\nEND\n").append(DO_TAG).append(";\n");
   }
 
   private static void roleSteps(StringBuilder out, SetupRequest r, String role) {

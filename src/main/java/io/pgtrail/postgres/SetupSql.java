@@ -238,7 +238,7 @@ public final class SetupSql {
         .append("  FOR t IN SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n")
         .append("    WHERE ").append(predicate).append("\n")
         .append("      AND c.relreplident <> 'f'\n")
-        .append("      AND ").append(GeneratedColumns.WITHOUT_VIRTUAL_COLUMNS).append("\n")
+        .append("      AND ").append(GeneratedColumns.withoutVirtualColumns("c")).append("\n")
         .append("  LOOP\n")
         .append("    BEGIN\n")
         .append("      EXECUTE format('ALTER TABLE %I.%I REPLICA IDENTITY FULL', t.nspname, t.relname);\n")

@@ -78,6 +78,8 @@ class FailoverTest {
     PreflightReport preflight = preflight(direct);
     assertThat(preflight.check(CheckId.FAILOVER_SLOT).orElseThrow().status())
         .as("%s", preflight.check(CheckId.FAILOVER_SLOT)).isEqualTo(CheckStatus.OK);
+    assertThat(preflight.check(CheckId.FAILOVER_SLOT).orElseThrow().observed())
+        .isEqualTo("slot \"" + SLOT + "\" has failover on; synchronized_standby_slots = " + STANDBY_SLOT);
     assertThat(slotFlags(direct)).isEqualTo("failover=true synced=false");
 
     TestTcpProxy serviceAddress = track(TestTcpProxy.start("127.0.0.1", primary.port()));
