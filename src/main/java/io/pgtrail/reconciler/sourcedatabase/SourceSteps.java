@@ -545,7 +545,7 @@ final class SourceSteps {
     run.conditions.setTrue(SLOT_READY, Reason.SLOT_READY.camelCase(), "logical slot " + run.slot + " (pgoutput) exists"
         + (s.active() ? " and is streaming" : ""));
     Quantity limit = run.source.getSpec().maxRetainedWal;
-    if (facts.invalidationReason != null && !"lost".equals(s.walStatus())) {
+    if (facts.invalidationReason != null && !"wal_removed".equals(facts.invalidationReason)) {
       run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_INVALIDATED.camelCase(), "PostgreSQL invalidated slot "
           + run.slot + " (" + facts.invalidationReason + "): changes after its last position cannot be read;"
           + " the worker records a gap and stops. Recreate the SourceDatabase to start a new slot"
