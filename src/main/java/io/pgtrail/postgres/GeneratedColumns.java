@@ -35,15 +35,6 @@ public final class GeneratedColumns {
     return "ALTER PUBLICATION " + Identifiers.quote(publication) + " SET (publish_generated_columns = stored)";
   }
 
-  static boolean publishesStored(Connection c, String publication) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT pubgencols = 's' FROM pg_publication WHERE pubname = ?")) {
-      ps.setString(1, publication);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
-      }
-    }
-  }
-
   /** Tables with at least one virtual generated column (PostgreSQL 18+; none before). */
   static Set<QualifiedName> tablesWithVirtualColumns(Connection c) throws SQLException {
     Set<QualifiedName> tables = new TreeSet<>();
@@ -58,10 +49,46 @@ public final class GeneratedColumns {
     return tables;
   }
 
-  /** The printed script's step: decided at run time, as the script is built without a server. */
-  public static String scriptStep(String publication) {
-    return "-- PostgreSQL 18 rejects UPDATE/DELETE on REPLICA IDENTITY FULL tables whose generated columns are not"
-        + " published\nDO $do$\nBEGIN\n  IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000
-        + " THEN\n    EXECUTE " + Identifiers.literal(publishStored(publication)) + ";\n  END IF;\nEND\n$do$;\n";
+  /** The plan's step on PostgreSQL 18: the publication publishes stored generated columns. */
+  static String publishStoredStep(String publication) {
+    String pub = Identifiers.literal(publication);
+    return "DO $do$\nDECLARE\n  stmt text;\nBEGIN\n"
+        + "  IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000 + " THEN\n"
+        + "    -- pubgencols exists from 18 on: this inner statement is planned only there\n"
+        + "    IF (SELECT pubgencols FROM pg_catalog.pg_publication WHERE pubname = " + pub + ") = 'n' THEN\n"
+        + "      stmt := format('ALTER PUBLICATION %I SET (publish_generated_columns = stored)', " + pub + ");\n"
+        + "      EXECUTE stmt;\n"
+        + "      RAISE NOTICE '" + SetupPlan.DID + "%', stmt;\n"
+        + "    END IF;\n  END IF;\nEND\n$do$";
+  }
+
+  /**
+   * The plan's step on PostgreSQL 18: REPLICA IDENTITY FULL that pgtrail set (the marker lists it) goes back to
+   * DEFAULT on tables that now have a virtual generated column and a primary key, so they stay tracked (key-only
+   * before images) instead of being left out. Guarded like the plan's other steps.
+   */
+  static String keepFullOffVirtualColumnsStep(String publication) {
+    return "DO $do$\nDECLARE\n  t record;\n  stmt text;\n  marker jsonb;\nBEGIN\n"
+        + "  IF current_setting('server_version_num')::int < " + FIRST_MAJOR * 10000 + " THEN\n    RETURN;\n  END IF;\n"
+        + "  PERFORM pg_catalog.set_config('lock_timeout', '" + SetupPlan.SETUP_LOCK_TIMEOUT + "', true);\n"
+        + SetupPlan.readMarker(publication)
+        + "  FOR t IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
+        + "      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        + "    WHERE c.relreplident = 'f' AND NOT " + withoutVirtualColumns("c") + "\n"
+        + "      AND EXISTS (SELECT 1 FROM pg_catalog.pg_index pk WHERE pk.indrelid = c.oid AND pk.indisprimary)\n"
+        + "      AND COALESCE(marker -> 'replicaIdentityFull', '[]') @> jsonb_build_array(jsonb_build_array(n.nspname,"
+        + " c.relname))\n"
+        + "  LOOP\n"
+        + "    BEGIN\n"
+        + "      stmt := format('ALTER TABLE %I.%I REPLICA IDENTITY DEFAULT', t.nspname, t.relname);\n"
+        + "      EXECUTE stmt;\n"
+        + "      RAISE NOTICE '" + SetupPlan.DID + "%', stmt;\n"
+        + "    EXCEPTION WHEN OTHERS THEN\n"
+        + "      RAISE WARNING 'pgtrail: cannot set REPLICA IDENTITY DEFAULT on %.%: %', quote_ident(t.nspname),"
+        + " quote_ident(t.relname), SQLERRM\n"
+        + "        USING HINT = 'PostgreSQL 18 rejects UPDATE and DELETE on a published table whose REPLICA IDENTITY FULL"
+        + " holds a virtual generated column; the table stays out of tracking until its identity is DEFAULT.';\n"
+        + "    END;\n"
+        + "  END LOOP;\nEND\n$do$";
   }
 }

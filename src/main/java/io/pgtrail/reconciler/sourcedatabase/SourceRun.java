@@ -25,12 +25,16 @@ final class SourceRun implements AutoCloseable {
   ConnectionSettings admin;
   WorkerResources.Endpoint workerSource;
   WorkerResources.Endpoint destination;
+  /** The operator's own connection to the destination (it reads the worker's progress there). */
+  ConnectionSettings destinationSettings;
   Connection connection;
   PreflightReport preflight;
+  /** The slot as observed in this run (null: not read, or it does not exist). */
+  io.pgtrail.postgres.ReplicationSlots.SlotStatus observedSlot;
   SetupResult setup;
   /** Normal events to record after the status is computed (drift repair, updates). */
   final List<String[]> notes = new ArrayList<>();
-  /** Warning events to record after the status is computed (a slot that had to be created again). */
+  /** Warning events (reason, message): e.g. tables setup left out of tracking so their writes keep working. */
   final List<String[]> warnings = new ArrayList<>();
   boolean managedPasswordGenerated;
   /** {@code user@jumphost:port -> target:port} when the operator connects through an SSH tunnel. */
