@@ -63,4 +63,17 @@ final class ProviderGuide {
         + "owner role): connect as the owner, run GRANT <owner> TO <user>; or give the table a primary key or "
         + "REPLICA IDENTITY FULL yourself. Tables left out are never published in a way that breaks their writes.";
   }
+
+  static String idleSlotTimeout(Provider provider, String timeout) {
+    String how = switch (provider) {
+      case AWS_RDS -> "set idle_replication_slot_timeout = 0 in the DB parameter group";
+      case GCP_CLOUD_SQL -> "set the database flag idle_replication_slot_timeout = 0";
+      case SELF_MANAGED -> "run ALTER SYSTEM SET idle_replication_slot_timeout = 0; SELECT pg_reload_conf();";
+      default -> "ask the platform to set idle_replication_slot_timeout = 0";
+    };
+    return "PostgreSQL invalidates a slot nobody has read for " + timeout + ": if the worker is down that long, the "
+        + "slot is lost and pgtrail records a gap and stops. To keep the slot, " + how + ", or keep the value above "
+        + "your longest planned worker outage and alert on WorkerAvailable; max_slot_wal_keep_size bounds the disk "
+        + "instead.";
+  }
 }

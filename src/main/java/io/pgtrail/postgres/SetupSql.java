@@ -122,6 +122,19 @@ public final class SetupSql {
     return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput')", List.of(slot));
   }
 
+  /**
+   * The slot with {@code failover} on (PostgreSQL 17+): standbys with {@code sync_replication_slots} keep a
+   * copy, so it survives a promotion. Arguments: name, plugin, temporary, two-phase, failover.
+   */
+  public static Sql createFailoverSlot(String slot) {
+    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)", List.of(slot));
+  }
+
+  /** The slot as {@code failover} asks for it on a server of {@code major}: failover only where supported. */
+  public static Sql createSlot(String slot, boolean failover, int major) {
+    return failover && FailoverSlots.supported(major) ? createFailoverSlot(slot) : createSlot(slot);
+  }
+
   public static Sql dropSlot(String slot) {
     return new Sql("SELECT pg_drop_replication_slot(?)", List.of(slot));
   }

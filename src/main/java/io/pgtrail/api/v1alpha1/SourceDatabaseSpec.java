@@ -56,6 +56,11 @@ public class SourceDatabaseSpec implements LenientSpec.Decoded {
   @JsonPropertyDescription("Logical replication slot name (default: as publicationName). Immutable.")
   public String slotName;
 
+  @Default("true")
+  @JsonPropertyDescription("Create the slot with failover (PostgreSQL 17+): standbys with sync_replication_slots keep"
+      + " a copy, so tracking continues after a promotion. Ignored before PostgreSQL 17. See docs/high-availability.md.")
+  public Boolean failoverSlot = true;
+
   @JsonPropertyDescription("The replication worker Deployment.")
   public WorkerSpec worker = new WorkerSpec();
 
