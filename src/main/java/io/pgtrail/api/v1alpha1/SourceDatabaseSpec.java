@@ -15,8 +15,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
     value = "!has(oldSelf.publicationName) || (has(self.publicationName) && self.publicationName == oldSelf.publicationName)",
     message = "publicationName cannot change in place; create a new SourceDatabase instead")
 @ValidationRule(value = "!has(self.credentials) || !has(self.credentials.mode) || self.credentials.mode != 'managedRole'"
-    + " || !(self.provider in ['supabase', 'render'])",
-    message = "supabase and render do not allow creating REPLICATION roles: use credentials.mode provided")
+    + " || !(self.provider in ['supabase', 'render', 'timescale'])",
+    message = "supabase, render and timescale do not allow creating REPLICATION roles: use credentials.mode provided")
 public class SourceDatabaseSpec {
   public static final String NAME_PATTERN = "^[a-z0-9_]{1,63}$";
 
