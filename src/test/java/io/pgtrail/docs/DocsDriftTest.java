@@ -159,14 +159,7 @@ class DocsDriftTest {
     Arrays.stream(CheckId.values()).map(CheckId::reason).forEach(reasons::add);
     Arrays.stream(PgConnectException.Reason.values()).map(PgConnectException.Reason::camelCase).forEach(reasons::add);
     Arrays.stream(SshTunnelException.Reason.values()).map(SshTunnelException.Reason::camelCase).forEach(reasons::add);
-    try (Stream<Path> sources = Files.walk(DocFiles.root().resolve("src/main/java"))) {
-      for (Path source : sources.filter(p -> p.toString().endsWith(".java")).toList()) {
-        Matcher m = SETUP_REASON.matcher(Files.readString(source));
-        while (m.find()) {
-          reasons.add(m.group(1));
-        }
-      }
-    }
+    reasons.addAll(inMainSources(SETUP_REASON));
     return reasons;
   }
 
@@ -186,16 +179,21 @@ class DocsDriftTest {
 
   /** Every metric a builder in the main sources registers: {@code .name("pgtrail_...")}. */
   static Set<String> metricNames() throws IOException {
-    Set<String> names = new TreeSet<>();
+    return inMainSources(METRIC_BUILDER);
+  }
+
+  /** The first group of every match of {@code pattern} in the main Java sources. */
+  private static Set<String> inMainSources(Pattern pattern) throws IOException {
+    Set<String> found = new TreeSet<>();
     try (Stream<Path> sources = Files.walk(DocFiles.root().resolve("src/main/java"))) {
       for (Path source : sources.filter(p -> p.toString().endsWith(".java")).toList()) {
-        Matcher m = METRIC_BUILDER.matcher(Files.readString(source));
+        Matcher m = pattern.matcher(Files.readString(source));
         while (m.find()) {
-          names.add(m.group(1));
+          found.add(m.group(1));
         }
       }
     }
-    return names;
+    return found;
   }
 
   private static Set<String> backticked(String text) {
