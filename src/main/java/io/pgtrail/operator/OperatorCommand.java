@@ -62,6 +62,21 @@ public final class OperatorCommand implements Callable<Integer> {
   @Option(names = "--reconcile-threads", defaultValue = "10", description = "Concurrent reconciliations.")
   int reconcileThreads;
 
+  @Option(names = "--worker-pod-defaults", defaultValue = "${env:PGTRAIL_WORKER_POD_DEFAULTS:-}",
+      description = "JSON of spec.worker pod settings (imagePullSecrets, nodeSelector, tolerations, affinity,"
+          + " priorityClassName, serviceAccountName, podAnnotations, podLabels) every worker gets unless its"
+          + " SourceDatabase sets them (env PGTRAIL_WORKER_POD_DEFAULTS).")
+  String workerPodDefaults;
+
+  @Option(names = "--worker-log-format", defaultValue = "${env:PGTRAIL_LOG_FORMAT:-text}",
+      description = "Log format of the workers: json or text (default: the operator's own, env PGTRAIL_LOG_FORMAT).")
+  String workerLogFormat;
+
+  @Option(names = "--worker-stall-timeout", defaultValue = "PT5M",
+      description = "WorkerStreaming turns False when the slot's confirmed position stands still this long while"
+          + " WAL is pending (ISO-8601).")
+  Duration workerStallTimeout;
+
   @Override
   public Integer call() throws Exception {
     Set<String> namespaces = new LinkedHashSet<>();
@@ -72,7 +87,9 @@ public final class OperatorCommand implements Callable<Integer> {
         .withHttpPort(httpPort)
         .withWorkerImage(workerImage == null || workerImage.isBlank() ? OperatorOptions.defaultWorkerImage() : workerImage)
         .withIntervals(resync, retry, cleanupTimeout)
-        .withReconcileThreads(reconcileThreads);
+        .withReconcileThreads(reconcileThreads)
+        .withWorkerDefaults(workerPodDefaults, workerLogFormat)
+        .withWorkerStallTimeout(workerStallTimeout);
     ApiServer apiServer;
     String kubernetesVersion;
     try {

@@ -1,5 +1,6 @@
 package io.pgtrail.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -17,7 +18,16 @@ import io.fabric8.kubernetes.api.model.Quantity;
 @ValidationRule(value = "!has(self.credentials) || !has(self.credentials.mode) || self.credentials.mode != 'managedRole'"
     + " || !(self.provider in ['supabase', 'render', 'timescale'])",
     message = "supabase, render and timescale do not allow creating REPLICATION roles: use credentials.mode provided")
-public class SourceDatabaseSpec {
+public class SourceDatabaseSpec implements LenientSpec.Decoded {
+  /** Fields the operator could not decode (see {@link LenientSpec}); never part of the CRD. */
+  @JsonIgnore
+  private final transient java.util.List<String> invalidFields = new java.util.ArrayList<>();
+
+  @Override
+  public java.util.List<String> invalidFields() {
+    return invalidFields;
+  }
+
   public static final String NAME_PATTERN = "^[a-z0-9_]{1,63}$";
 
   @Required

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
+import java.util.List;
+import java.util.Map;
 
 /** The replication worker Deployment (one replica, strategy Recreate). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -26,6 +31,32 @@ public class WorkerSpec {
   @Max(65535)
   @JsonPropertyDescription("Port of /healthz, /readyz and /metrics (default 9090).")
   public Integer metricsPort;
+
+  @JsonPropertyDescription("Secrets to pull the worker image with (default: the chart's worker.imagePullSecrets).")
+  public List<LocalObjectReference> imagePullSecrets;
+
+  @JsonPropertyDescription("Node labels the worker pod must match (merged over the chart's worker.nodeSelector).")
+  public Map<String, String> nodeSelector;
+
+  @JsonPropertyDescription("Tolerations of the worker pod (default: the chart's worker.tolerations).")
+  public List<Toleration> tolerations;
+
+  @JsonPropertyDescription("Affinity of the worker pod (default: the chart's worker.affinity).")
+  public Affinity affinity;
+
+  @JsonPropertyDescription("PriorityClass of the worker pod (default: the chart's worker.priorityClassName).")
+  public String priorityClassName;
+
+  @JsonPropertyDescription("ServiceAccount of the worker pod (default: the chart's worker.serviceAccountName, else"
+      + " the namespace's default). The worker never uses the Kubernetes API: its token is not mounted.")
+  public String serviceAccountName;
+
+  @JsonPropertyDescription("Extra annotations on the worker pod (merged over the chart's worker.podAnnotations).")
+  public Map<String, String> podAnnotations;
+
+  @JsonPropertyDescription("Extra labels on the worker pod (merged over the chart's worker.podLabels; pgtrail's own"
+      + " labels win).")
+  public Map<String, String> podLabels;
 
   /** Destination write batching: rows per COPY and the longest a change waits in memory. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
