@@ -15,6 +15,8 @@ final class TrackingSql {
   static final List<String> CHANGES_COLUMNS = List.of("primary_key", "committed_at", "transaction_id", "position");
   /** Marker written as the comment of every context trigger pgtrail creates. */
   static final String TRIGGER_MARKER_KEY = "managedBy";
+  /** Comment on the context function when pgtrail created it (shared by every pgtrail source). */
+  static final String FUNCTION_MARKER = "{\"managedBy\": \"pgtrail\"}";
 
   private TrackingSql() {}
 

@@ -98,6 +98,7 @@ public final class Worker implements Runnable {
   public static final int EXIT_GAP = 3;
 
   private static final long HEARTBEAT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final long BATCH_REGROWTH_NANOS = TimeUnit.SECONDS.toNanos(30);
   /** No data for this long with nothing pending: the worker has caught up with its slot. */
   private static final long CAUGHT_UP_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -112,6 +113,9 @@ public final class Worker implements Runnable {
   private volatile boolean running;
   private volatile long acknowledgedLsn;
   private volatile int exitCode;
+  /** After a timeout, batches are this many times smaller until progress: a batch too big for statement_timeout shrinks. */
+  private int batchDivisor = 1;
+  private long lastTimeoutNanos;
   private SshTunnel tunnel;
 
   public Worker(Settings settings, WorkerMetrics metrics) {
@@ -209,6 +213,10 @@ public final class Worker implements Runnable {
     metrics.errors.labelValues(errorClass).inc();
     metrics.lastErrorTime.labelValues(errorClass).set(System.currentTimeMillis() / 1000.0);
     metrics.consecutiveFailures.set(status.consecutiveFailures());
+    if (failure == FailureClass.TIMEOUT && e instanceof DestinationFailure) {
+      batchDivisor = Math.min(1024, batchDivisor * 2);
+      lastTimeoutNanos = System.nanoTime();
+    }
     Duration delay = backoff.nextDelay();
     LOG.warn("{} at position {}: {}; retrying in {} ms ({} failures in a row)", errorClass,
         LogSequenceNumber.valueOf(acknowledgedLsn), description, delay.toMillis(), status.consecutiveFailures());
@@ -498,7 +506,8 @@ public final class Worker implements Runnable {
         if (data != null) {
           handle(PgOutputDecoder.decode(data), stream.getLastReceiveLSN().asLong());
           idleSince = now;
-          if (sink.pendingRows() >= settings.batchMaxRows() || sink.pendingBytes() >= settings.batchMaxBytes()
+          if (sink.pendingRows() >= Math.max(1, settings.batchMaxRows() / batchDivisor)
+              || sink.pendingBytes() >= Math.max(1024, settings.batchMaxBytes() / batchDivisor)
               || sink.pendingRows() > 0 && now - firstPendingNanos >= settings.batchMaxDelay().toNanos()) {
             flush();
           }
@@ -566,6 +575,8 @@ public final class Worker implements Runnable {
         metrics.fallbackChanges.inc();
       }
       metrics.errors.labelValues(FailureClass.ROW_REJECTED.label()).inc();
+      status.rejected(FailureClass.ROW_REJECTED.label(), "SQLSTATE " + sqlState + " for a " + change.operation()
+          + " of " + change.schema() + "." + change.table() + " at " + LogSequenceNumber.valueOf(change.position()));
       metrics.lastErrorTime.labelValues(FailureClass.ROW_REJECTED.label()).set(System.currentTimeMillis() / 1000.0);
       LOG.warn("{} at position {}: the destination refused a {} of {}.{} (SQLSTATE {}); {}",
           FailureClass.ROW_REJECTED.label(), LogSequenceNumber.valueOf(change.position()), change.operation(),
@@ -620,6 +631,10 @@ public final class Worker implements Runnable {
       metrics.acknowledgedLsn.set(confirm);
       status.progressed();
       backoff.reset();
+      if (batchDivisor > 1 && now - lastTimeoutNanos > BATCH_REGROWTH_NANOS) {
+        batchDivisor /= 2; // batches grow back slowly: one that timed out should not be tried again at once
+        lastTimeoutNanos = now;
+      }
       metrics.consecutiveFailures.set(0);
     }
 

@@ -55,6 +55,13 @@ public final class WorkerStatus {
     consecutiveFailures++;
   }
 
+  /** A change the destination refused was isolated: the last error, but not a failure of the loop. */
+  void rejected(String errorClass, String message) {
+    lastErrorClass = errorClass;
+    lastErrorMessage = message;
+    lastErrorAtMillis = System.currentTimeMillis();
+  }
+
   /** The acknowledged position moved (or the worker caught up): failures are over. */
   void progressed() {
     lastProgressNanos = System.nanoTime();

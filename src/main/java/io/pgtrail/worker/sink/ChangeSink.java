@@ -26,6 +26,7 @@ public final class ChangeSink implements AutoCloseable {
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String STAGING = "pgtrail_staging";
   private static final int STREAM_CHUNK_BYTES = 64 * 1024;
+  private static final int HUGE_CHANGE_CHARS = 1 << 20;
 
   /** Told about each (schema.table, operation) count once its batch is committed. */
   @FunctionalInterface
@@ -108,6 +109,7 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   public void add(Change change) {
+    reserveForHugeValues(change);
     batch.startRow(ChangesTable.WRITTEN_COLUMNS.size())
         .text(change.database())
         .text(change.schema())
@@ -125,6 +127,16 @@ public final class ChangeSink implements AutoCloseable {
     count(change);
     if (!absorbing && batch.size() - pushedBytes >= STREAM_CHUNK_BYTES) {
       push();
+    }
+  }
+
+  /** A change with megabytes of values: the buffer grows once, to its exact size. */
+  private void reserveForHugeValues(Change change) {
+    long chars = (long) change.before().length() + change.after().length() + change.context().length();
+    if (chars > HUGE_CHANGE_CHARS) {
+      batch.reserve(1024 + CopyBinaryBuffer.utf8Length(change.before()) + CopyBinaryBuffer.utf8Length(change.after())
+          + CopyBinaryBuffer.utf8Length(change.context())
+          + (change.primaryKey() == null ? 0 : CopyBinaryBuffer.utf8Length(change.primaryKey())));
     }
   }
 

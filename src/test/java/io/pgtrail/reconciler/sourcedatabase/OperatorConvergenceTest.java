@@ -205,12 +205,7 @@ class OperatorConvergenceTest {
     SourceDatabase source = ready("src");
     String slot = source.getStatus().slotName;
     // the worker's side of the contract, written here as the worker would (see CONTRACTS: pgtrail_progress)
-    progress("CREATE TABLE IF NOT EXISTS pgtrail_progress (slot_name text PRIMARY KEY, acknowledged_lsn bigint,"
-        + " acknowledged_at timestamptz, last_commit_at timestamptz, state text NOT NULL, state_reason text,"
-        + " last_error_class text, last_error_message text, last_error_at timestamptz,"
-        + " consecutive_failures integer NOT NULL DEFAULT 0, fallback_changes bigint NOT NULL DEFAULT 0,"
-        + " set_aside_changes bigint NOT NULL DEFAULT 0, gap_records bigint NOT NULL DEFAULT 0,"
-        + " updated_at timestamptz NOT NULL)");
+    io.pgtrail.worker.sink.ProgressTable.createStatements().forEach(this::progress);
     progress("GRANT SELECT ON pgtrail_progress TO " + db.destinationUser);
     progress("INSERT INTO pgtrail_progress (slot_name, acknowledged_lsn, acknowledged_at, state, state_reason,"
         + " last_error_class, last_error_message, last_error_at, consecutive_failures, set_aside_changes, gap_records,"
