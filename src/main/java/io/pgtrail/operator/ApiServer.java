@@ -32,7 +32,13 @@ public record ApiServer(Config config, String url, String configuredBy) {
     if (explicit && !named.isEmpty() && named.stream().map(File::new).noneMatch(File::isFile)) {
       throw new Unusable("KUBECONFIG names " + String.join(", ", named) + ", which does not exist");
     }
-    Config config = Config.autoConfigure(null);
+    Config config;
+    try {
+      config = Config.autoConfigure(null);
+    } catch (RuntimeException unreadable) {
+      throw new Unusable("cannot read the kubeconfig " + (named.isEmpty() ? "~/.kube/config" : String.join(", ", named))
+          + ": " + innermostMessage(unreadable));
+    }
     return new ApiServer(config, config.getMasterUrl(), configuredBy(config, env));
   }
 
@@ -92,6 +98,16 @@ public record ApiServer(Config config, String url, String configuredBy) {
     }
     String detail = firstLine(deepest.getMessage());
     return detail.isEmpty() ? deepest.getClass().getSimpleName().replace("Exception", " error") : detail;
+  }
+
+  private static String innermostMessage(Throwable thrown) {
+    String message = null;
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        message = t.getMessage();
+      }
+    }
+    return message == null ? "not a valid kubeconfig" : firstLine(message);
   }
 
   private static String firstLine(String message) {

@@ -79,6 +79,8 @@ class CliMistakesTest {
     assertOneLine(runWith(Map.of("KUBECONFIG", kubeconfig.toString()), "operator"),
         "https://127.0.0.1:" + closedPort, "kubeconfig " + kubeconfig, "context test", "connection refused");
     assertOneLine(runWith(Map.of("KUBECONFIG", "/nonexistent/kubeconfig"), "operator"), "/nonexistent/kubeconfig");
+    Path garbage = Files.writeString(dir.resolve("garbage-kubeconfig"), "clusters: [unclosed\n");
+    assertOneLine(runWith(Map.of("KUBECONFIG", garbage.toString()), "operator"), garbage.toString());
   }
 
   @Test
