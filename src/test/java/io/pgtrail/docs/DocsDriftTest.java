@@ -10,6 +10,8 @@ import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.PgConnectException;
 import io.pgtrail.ssh.SshTunnelException;
+import io.pgtrail.worker.sink.FailureClass;
+import io.pgtrail.worker.sink.GapRecords;
 import java.io.IOException;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -32,6 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class DocsDriftTest {
   private static final Pattern BACKTICKED = Pattern.compile("`([^`]+)`");
+  private static final Pattern WORKER_STATE_REASON =
+      Pattern.compile("(?:new GapStop\\(|State\\.[A-Z]+, )\"([A-Za-z]+)\"");
   private static final Pattern SETUP_REASON = Pattern.compile("new SetupException\\(\"([A-Za-z]+)\"");
   private static final Pattern CAMEL_CASE = Pattern.compile("\\b[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\\b");
   private static final Pattern METRIC = Pattern.compile("\\bpgtrail_[a-z0-9_]+");
@@ -160,6 +164,25 @@ class DocsDriftTest {
     Arrays.stream(PgConnectException.Reason.values()).map(PgConnectException.Reason::camelCase).forEach(reasons::add);
     Arrays.stream(SshTunnelException.Reason.values()).map(SshTunnelException.Reason::camelCase).forEach(reasons::add);
     reasons.addAll(inMainSources(SETUP_REASON));
+    reasons.addAll(workerStateReasons());
+    return reasons;
+  }
+
+  /**
+   * What the worker writes as {@code pgtrail_progress.state_reason}, which the operator shows as the
+   * reason of {@code WorkerStreaming}: gap stops, a requested stop, and failure classes (a source
+   * failure is prefixed {@code Source}, a permanent one is {@code SourceFailed}).
+   */
+  static Set<String> workerStateReasons() throws IOException {
+    Set<String> reasons = new TreeSet<>(inMainSources(WORKER_STATE_REASON));
+    Arrays.stream(GapRecords.Reason.values()).map(Enum::name).forEach(reasons::add);
+    for (FailureClass failure : FailureClass.values()) {
+      reasons.add(failure.label());
+      if (failure.isTransient()) {
+        reasons.add("Source" + failure.label());
+      }
+    }
+    reasons.add("SourceFailed");
     return reasons;
   }
 
