@@ -47,7 +47,7 @@ public final class SetupSql {
   public static List<String> grantReplication(String role, Provider provider) {
     return switch (provider) {
       case AWS_RDS -> List.of("GRANT rds_replication TO " + Identifiers.quote(role));
-      case GCP_CLOUD_SQL -> List.of("ALTER ROLE " + Identifiers.quote(role) + " WITH REPLICATION");
+      case GCP_CLOUD_SQL, DIGITAL_OCEAN, AZURE -> List.of("ALTER ROLE " + Identifiers.quote(role) + " WITH REPLICATION");
       default -> List.of();
     };
   }
