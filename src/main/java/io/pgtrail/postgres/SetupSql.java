@@ -47,7 +47,7 @@ public final class SetupSql {
   public static List<String> grantReplication(String role, Provider provider) {
     return switch (provider) {
       case AWS_RDS -> List.of("GRANT rds_replication TO " + Identifiers.quote(role));
-      case GCP_CLOUD_SQL -> List.of("ALTER ROLE " + Identifiers.quote(role) + " WITH REPLICATION");
+      case GCP_CLOUD_SQL, DIGITAL_OCEAN, AZURE -> List.of("ALTER ROLE " + Identifiers.quote(role) + " WITH REPLICATION");
       default -> List.of();
     };
   }
@@ -120,6 +120,19 @@ public final class SetupSql {
 
   public static Sql createSlot(String slot) {
     return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput')", List.of(slot));
+  }
+
+  /**
+   * The slot with {@code failover} on (PostgreSQL 17+): standbys with {@code sync_replication_slots} keep a
+   * copy, so it survives a promotion. Arguments: name, plugin, temporary, two-phase, failover.
+   */
+  public static Sql createFailoverSlot(String slot) {
+    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)", List.of(slot));
+  }
+
+  /** The slot as {@code failover} asks for it on a server of {@code major}: failover only where supported. */
+  public static Sql createSlot(String slot, boolean failover, int major) {
+    return failover && FailoverSlots.supported(major) ? createFailoverSlot(slot) : createSlot(slot);
   }
 
   public static Sql dropSlot(String slot) {

@@ -55,6 +55,11 @@ class SetupSqlTest {
     assertThat(SetupSql.grantReplication("r", Provider.AWS_RDS)).containsExactly("GRANT rds_replication TO \"r\"");
     assertThat(SetupSql.grantReplication("r", Provider.GCP_CLOUD_SQL))
         .containsExactly("ALTER ROLE \"r\" WITH REPLICATION");
+    for (Provider grantsByAlterRole : new Provider[] {Provider.DIGITAL_OCEAN, Provider.AZURE}) {
+      assertThat(SetupSql.createReplicationRole("r", grantsByAlterRole)).endsWith("NOREPLICATION");
+      assertThat(SetupSql.grantReplication("r", grantsByAlterRole)).containsExactly("ALTER ROLE \"r\" WITH REPLICATION");
+    }
+    assertThat(Provider.TIMESCALE.canCreateReplicationRole()).isFalse();
     assertThat(SetupSql.grantSchemaRead("r", "public")).containsExactly(
         "GRANT USAGE ON SCHEMA \"public\" TO \"r\"",
         "GRANT SELECT ON ALL TABLES IN SCHEMA \"public\" TO \"r\"",

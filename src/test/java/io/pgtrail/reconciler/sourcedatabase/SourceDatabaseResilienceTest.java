@@ -103,6 +103,25 @@ class SourceDatabaseResilienceTest {
   }
 
   @Test
+  void aSlotLostInAFailoverIsCreatedAgainWithAWarningAboutTheGap() throws Exception {
+    harness.startOperator();
+    harness.apply(SourceFixture.policy("policy", "src", List.of("orders"), List.of()));
+    harness.apply(db.source("src"));
+    SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.cluster.client().resources(SourceDatabase.class)
+        .inNamespace(ready.getMetadata().getNamespace()).withName("src").get().getStatus().slot != null);
+
+    db.dropLeftovers(db.slotName); // what a promotion of a standby without slot synchronization looks like
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(harness.cluster.events(ready)).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("SlotRecreated");
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getMessage()).contains("was missing", "records that gap", "docs/high-availability.md");
+    }));
+    assertThat(db.slotExists(db.slotName)).isTrue();
+  }
+
+  @Test
   void operatorRestartMidReconcileConverges() throws Exception {
     harness.cluster.workersBecomeAvailable(false);
     harness.startOperator();
