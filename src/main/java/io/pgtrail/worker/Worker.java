@@ -558,12 +558,14 @@ public final class Worker implements Runnable {
 
     private void flush() throws DestinationFailure {
       long started = System.nanoTime();
+      status.behind(true); // a write that hangs is a stall: readiness must not wait for the next lag query
       try {
         sink.flush(lastCommitEndLsn, lastCommitMicros);
       } catch (SQLException e) {
         throw new DestinationFailure(e);
       }
       metrics.batchDuration.observe((System.nanoTime() - started) / 1e9);
+      status.wrote();
       if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
         recordedInProgress = lastCommitEndLsn;
       }
