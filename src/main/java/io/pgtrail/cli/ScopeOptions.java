@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 /** The tracking options shared by {@code check} and {@code sql}. */
 final class ScopeOptions {
   @Option(names = "--provider", defaultValue = "selfManaged", paramLabel = "PROVIDER",
-      description = "Hosting provider: selfManaged, awsRds, gcpCloudSql, supabase, neon, render (default: ${DEFAULT-VALUE}).")
+      description = "Hosting provider: selfManaged, awsRds, gcpCloudSql, supabase, neon, render, digitalOcean, azure,"
+          + " timescale (default: ${DEFAULT-VALUE}).")
   String provider;
 
   @Option(names = "--publication", defaultValue = "pgtrail", paramLabel = "NAME",

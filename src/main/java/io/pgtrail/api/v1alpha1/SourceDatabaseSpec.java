@@ -16,8 +16,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
     value = "!has(oldSelf.publicationName) || (has(self.publicationName) && self.publicationName == oldSelf.publicationName)",
     message = "publicationName cannot change in place; create a new SourceDatabase instead")
 @ValidationRule(value = "!has(self.credentials) || !has(self.credentials.mode) || self.credentials.mode != 'managedRole'"
-    + " || !(self.provider in ['supabase', 'render'])",
-    message = "supabase and render do not allow creating REPLICATION roles: use credentials.mode provided")
+    + " || !(self.provider in ['supabase', 'render', 'timescale'])",
+    message = "supabase, render and timescale do not allow creating REPLICATION roles: use credentials.mode provided")
 public class SourceDatabaseSpec implements LenientSpec.Decoded {
   /** Fields the operator could not decode (see {@link LenientSpec}); never part of the CRD. */
   @JsonIgnore

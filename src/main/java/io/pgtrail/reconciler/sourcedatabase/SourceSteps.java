@@ -133,7 +133,8 @@ final class SourceSteps {
         problems.add("spec.destination.sslMode " + spec.destination.sslMode.libpq() + " needs caCertSecretRef");
       }
       if (spec.provider == null) {
-        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render)");
+        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render,"
+            + " digitalOcean, azure, timescale)");
       } else {
         run.provider = Provider.fromId(spec.provider.id());
         if (managedRole(spec) && !run.provider.canCreateReplicationRole()) {

@@ -92,6 +92,13 @@ class OperatorConvergenceTest {
           cm.getData().put("worker.yaml", "slot: broken\n");
           return cm;
         });
+    String password = harness.client().secrets().inNamespace(MockCluster.NAMESPACE).withName("src-worker-credentials")
+        .get().getData().get("source-password");
+    harness.client().secrets().inNamespace(MockCluster.NAMESPACE).withName("src-worker-credentials")
+        .edit(secret -> {
+          secret.getData().put("source-password", "d3Jvbmc=");
+          return secret;
+        });
 
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
       assertThat(deployment("src-worker").getSpec().getReplicas()).isEqualTo(1);
@@ -99,7 +106,10 @@ class OperatorConvergenceTest {
           .getData()).containsExactly(Map.entry("worker.yaml", yaml));
       assertThat(harness.cluster.events(source)).filteredOn(e -> e.getReason().equals("DriftRepaired"))
           .extracting(e -> e.getMessage()).anySatisfy(m -> assertThat(m).contains("spec.replicas"))
-          .anySatisfy(m -> assertThat(m).contains("data.'worker.yaml'"));
+          .anySatisfy(m -> assertThat(m).contains("data.'worker.yaml'"))
+          .anySatisfy(m -> assertThat(m).contains("Secret src-worker-credentials (data.source-password)"));
+      assertThat(harness.client().secrets().inNamespace(MockCluster.NAMESPACE).withName("src-worker-credentials")
+          .get().getData()).containsEntry("source-password", password);
     });
     SourceDatabase notReady = harness.awaitSource("src", "Ready", "False", "WorkerStarting");
     assertThat(condition(notReady.getStatus().conditions, "WorkerAvailable")).hasValueSatisfying(c ->

@@ -66,6 +66,25 @@ class SourceDatabaseResilienceTest {
   }
 
   @Test
+  void aTableWhoseWritesPublishingWouldBreakIsLeftOutWithAWarning() throws Exception {
+    db.execute("ALTER TABLE public.customers REPLICA IDENTITY NOTHING");
+    harness.startOperator();
+    harness.apply(SourceFixture.policy("policy", "src", List.of("orders", "customers"), List.of()));
+    harness.apply(db.source("src"));
+    SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+
+    assertThat(condition(ready.getStatus().conditions, "PublicationReady").get().getMessage())
+        .contains("public.customers is left out of tracking");
+    assertThat(db.publishedTables(ready.getStatus().publicationName)).containsExactly("public.orders");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(harness.cluster.events(ready))
+        .anySatisfy(e -> {
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getReason()).isEqualTo("TablesLeftOut");
+        }));
+    db.execute("UPDATE public.customers SET id = id");
+  }
+
+  @Test
   void aPublicationDroppedByHandIsPutBackAndTheSlotKept() throws Exception {
     harness.startOperator();
     harness.apply(SourceFixture.policy("policy", "src", List.of("orders", "customers"), List.of()));
