@@ -21,7 +21,7 @@ final class ExpectedPermissions {
       grant("pgtrail.io", List.of("sourcedatabases/status", "trackingpolicies/status"), List.of("update")),
       grant("pgtrail.io", List.of("sourcedatabases/finalizers"), List.of("update")),
       grant("core", List.of("secrets"), List.of("get", "list", "watch", "create", "update")),
-      grant("core", List.of("configmaps"), List.of("get", "create", "update")),
+      grant("core", List.of("configmaps"), List.of("get", "list", "watch", "create", "update")),
       grant("apps", List.of("deployments"), List.of("get", "list", "watch", "create", "update", "delete")),
       grant("core", List.of("events"), List.of("create")));
 

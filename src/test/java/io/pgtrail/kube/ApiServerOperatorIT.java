@@ -60,7 +60,8 @@ class ApiServerOperatorIT {
   static final Map<String, String> UNUSED_BY_THIS_SCENARIO = Map.of(
       "coordination.k8s.io leases update", "JOSDK checks get, create and update on Leases (SelfSubjectRulesReview)"
           + " before it starts leader election; Fabric8 then renews by patch",
-      "core secrets update", "rotated credentials rewrite the worker's Secret (SourceDatabaseLifecycleTest)");
+      "core secrets update", "rotated credentials rewrite the worker's Secret (SourceDatabaseLifecycleTest)",
+      "core configmaps get", "read only when a create finds the ConfigMap already there (informer cache behind)");
 
   /**
    * A way to install the chart: the release namespace (each variant its own, so each has its own
@@ -148,7 +149,9 @@ class ApiServerOperatorIT {
     assertThat(ready.getStatus().observedGeneration).isEqualTo(ready.getMetadata().getGeneration());
     assertThat(ready.getStatus().conditions).extracting(Condition::getType).doesNotHaveDuplicates()
         .contains("Connected", "PublicationReady", "SlotReady", "WorkerAvailable", "Ready");
-    assertThat(ready.getStatus().conditions).allSatisfy(c -> assertThat(c.getStatus()).as(c.getType()).isEqualTo("True"));
+    // no worker runs (the stand-in controller has no kubelet): its progress is Unknown, which does not block Ready
+    assertThat(ready.getStatus().conditions).filteredOn(c -> !c.getType().equals("WorkerStreaming"))
+        .allSatisfy(c -> assertThat(c.getStatus()).as(c.getType()).isEqualTo("True"));
     assertThat(ready.getMetadata().getFinalizers()).isNotEmpty();
     assertThat(policy.getStatus().trackedTables).containsExactly("public.orders");
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
