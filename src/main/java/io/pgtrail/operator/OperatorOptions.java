@@ -37,8 +37,15 @@ public record OperatorOptions(
     String workerLogFormat,
     Duration workerStallTimeout) {
 
+  /** The image the chart installs by default, at this build's version: never a moving tag such as latest. */
+  public static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/pgtrail/pgtrail";
+
+  public static String defaultWorkerImage() {
+    return DEFAULT_IMAGE_REPOSITORY + ":" + io.pgtrail.BuildVersion.current().version();
+  }
+
   public static OperatorOptions defaults() {
-    return new OperatorOptions(Set.of(), false, "pgtrail-operator", "default", 8080, "ghcr.io/pgtrail/pgtrail:latest",
+    return new OperatorOptions(Set.of(), false, "pgtrail-operator", "default", 8080, defaultWorkerImage(),
         Duration.ofSeconds(60), Duration.ofSeconds(15), Duration.ofMinutes(15), 10, "", "text", Duration.ofMinutes(5));
   }
 

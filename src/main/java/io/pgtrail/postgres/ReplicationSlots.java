@@ -66,9 +66,10 @@ public final class ReplicationSlots {
       }
       return false;
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_logical_replication_slot(?, ?)")) {
+    // failover where supported, as setup creates it: a worker that recreates the slot must not lose that
+    SetupSql.Sql create = SetupSql.createSlot(slot, true, c.getMetaData().getDatabaseMajorVersion());
+    try (PreparedStatement ps = c.prepareStatement(create.text())) {
       ps.setString(1, slot);
-      ps.setString(2, PLUGIN);
       ps.execute();
     }
     return true;

@@ -37,6 +37,8 @@ public final class SetupPlan {
     }
     steps.add(new Step("Publication " + Identifiers.quote(r.publication())
         + " (a table list, publish_via_partition_root), marked as pgtrail's", publication(r), false));
+    steps.add(new Step("PostgreSQL 18: FULL that pgtrail set goes back to DEFAULT on tables with virtual generated"
+        + " columns and a primary key", GeneratedColumns.keepFullOffVirtualColumnsStep(r.publication()), false));
     steps.add(new Step("REPLICA IDENTITY FULL on tracked tables and their partitions where it is DEFAULT"
         + " (recorded in the marker; USING INDEX and NOTHING stay as chosen)", replicaIdentity(r), false));
     steps.add(new Step("Publication members: tracked tables whose writes publishing cannot break",
@@ -179,6 +181,7 @@ public final class SetupPlan {
         + "      JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace\n"
         + "    WHERE " + TrackingSql.inScope(r.scope(), "c", "n") + "\n"
         + "      AND pc.relreplident = 'd' AND pc.relkind IN ('r', 'p')\n"
+        + "      AND " + GeneratedColumns.withoutVirtualColumns("pc") + "\n"
         + "    ORDER BY 1, 2\n"
         + "  LOOP\n"
         + "    BEGIN\n"
@@ -352,6 +355,9 @@ public final class SetupPlan {
   }
 
   private static String slot(SetupRequest r) {
+    if (r.failoverSlot()) {
+      return FailoverSlots.createSlotStep(r.slot());
+    }
     return SetupSql.createSlot(r.slot()).inline()
         + "\n  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = "
         + Identifiers.literal(r.slot()) + ")";

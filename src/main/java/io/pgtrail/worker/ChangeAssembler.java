@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * replaces the cached one), the current transaction and its application context (a Bemi {@code _bemi}
  * message for the next row change only; Sequin transaction annotations for the rest of the transaction
  * until cleared), fills unchanged TOAST values from the old image and drops UPDATEs that touched only
- * ignored columns. No I/O of its own.
+ * ignored columns. Values become JSON as {@code to_jsonb()} renders them (docs/values.md): column types and
+ * keys are resolved when a Relation message arrives, through {@link TypeCatalog} and {@link PrimaryKeys},
+ * its only catalog reads; rows cost none.
  */
 public final class ChangeAssembler {
   /** Bemi's context protocol: a transactional logical message with this prefix carries the JSON context of the next row change. */

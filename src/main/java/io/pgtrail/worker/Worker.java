@@ -501,10 +501,10 @@ public final class Worker implements Runnable {
         if (stopRequested && stopDeadline == 0) {
           stopDeadline = System.nanoTime() + STOP_GRACE_NANOS;
         }
-        ByteBuffer data = stream.readPending();
+        PgOutputMessage message = readPending();
         long now = System.nanoTime();
-        if (data != null) {
-          handle(PgOutputDecoder.decode(data), stream.getLastReceiveLSN().asLong());
+        if (message != null) {
+          handle(message, stream.getLastReceiveLSN().asLong());
           idleSince = now;
           if (sink.pendingRows() >= Math.max(1, settings.batchMaxRows() / batchDivisor)
               || sink.pendingBytes() >= Math.max(1024, settings.batchMaxBytes() / batchDivisor)
@@ -526,6 +526,12 @@ public final class Worker implements Runnable {
         watchSource(now);
         heartbeat(now);
       }
+    }
+
+    /** The next message, decoded; its raw bytes are not held while it is handled (they may be 50 MB). */
+    private PgOutputMessage readPending() throws SQLException {
+      ByteBuffer data = stream.readPending();
+      return data == null ? null : PgOutputDecoder.decode(data);
     }
 
     private void handle(PgOutputMessage message, long lsn) {
@@ -552,12 +558,14 @@ public final class Worker implements Runnable {
 
     private void flush() throws DestinationFailure {
       long started = System.nanoTime();
+      status.behind(true); // a write that hangs is a stall: readiness must not wait for the next lag query
       try {
         sink.flush(lastCommitEndLsn, lastCommitMicros);
       } catch (SQLException e) {
         throw new DestinationFailure(e);
       }
       metrics.batchDuration.observe((System.nanoTime() - started) / 1e9);
+      status.wrote();
       if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
         recordedInProgress = lastCommitEndLsn;
       }

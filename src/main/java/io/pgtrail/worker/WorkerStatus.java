@@ -71,6 +71,14 @@ public final class WorkerStatus {
     }
   }
 
+  /**
+   * Rows were committed in the destination (within a long transaction the acknowledged position does not
+   * move, but this is progress too); does not change the state.
+   */
+  void wrote() {
+    lastProgressNanos = System.nanoTime();
+  }
+
   /** Whether the source has WAL beyond what the worker acknowledged (so a still position is a stall). */
   void behind(boolean behind) {
     this.behind = behind;

@@ -8,7 +8,7 @@ import java.util.TreeSet;
  * What the operator may do, written out independently of the chart: its custom resources (read, watch;
  * the SourceDatabase finalizer added and removed by patch), their status (written by update) and the
  * SourceDatabase finalizers subresource (blockOwnerDeletion); the Secrets it reads and owns, the
- * ConfigMap it owns, the Deployments it owns and deletes, core Events; and Leases for leader election,
+ * ConfigMaps it owns (watched), the Deployments it owns and deletes, core Events; and Leases for leader election,
  * in the release namespace only (JOSDK checks get, create and update before it starts; Fabric8's
  * LeaseLock renews by patch). The real-API-server tier (io.pgtrail.kube.ApiServerOperatorIT) checks
  * this list against the requests the operator makes.

@@ -61,7 +61,8 @@ class ApiServerOperatorIT {
       "coordination.k8s.io leases update", "JOSDK checks get, create and update on Leases (SelfSubjectRulesReview)"
           + " before it starts leader election; Fabric8 then renews by patch",
       "core secrets update", "rotated credentials rewrite the worker's Secret (SourceDatabaseLifecycleTest)",
-      "core configmaps get", "read only when a create finds the ConfigMap already there (informer cache behind)");
+      "core configmaps get", "read from the informer cache; a GET only when a create finds the object already"
+          + " there (cache behind, OwnedResources.apply)");
 
   /**
    * A way to install the chart: the release namespace (each variant its own, so each has its own
@@ -85,6 +86,8 @@ class ApiServerOperatorIT {
   KubeApiServer server;
   KubernetesClient admin;
   String namespace;
+  String serviceAccountUser;
+  OperatorProcess operator;
 
   @ParameterizedTest
   @MethodSource("variants")
@@ -95,12 +98,13 @@ class ApiServerOperatorIT {
     List<JsonNode> chart = Helm.render(variant.helmArguments().toArray(String[]::new));
     String serviceAccount = installServiceAccountAndRbac(chart, variant.releaseNamespace());
     String token = server.serviceAccountToken(variant.releaseNamespace(), serviceAccount);
+    serviceAccountUser = "system:serviceaccount:" + variant.releaseNamespace() + ":" + serviceAccount;
     try (SharedIndexInformer<Deployment> deployments = standInDeploymentController();
-        OperatorProcess operator = OperatorProcess.start(only(chart, "Deployment"), variant.releaseNamespace(),
+        OperatorProcess started = OperatorProcess.start(only(chart, "Deployment"), variant.releaseNamespace(),
             server.kubeconfig(token, variant.releaseNamespace()), freePort(), server.directory())) {
+      operator = started;
       Deployment worker = lifecycle(operator);
-      assertOperatorUsedExactlyTheChartsPermissions(chart,
-          "system:serviceaccount:" + variant.releaseNamespace() + ":" + serviceAccount, worker);
+      assertOperatorUsedExactlyTheChartsPermissions(chart, serviceAccountUser, worker);
     }
   }
 
@@ -149,9 +153,11 @@ class ApiServerOperatorIT {
     assertThat(ready.getStatus().observedGeneration).isEqualTo(ready.getMetadata().getGeneration());
     assertThat(ready.getStatus().conditions).extracting(Condition::getType).doesNotHaveDuplicates()
         .contains("Connected", "PublicationReady", "SlotReady", "WorkerAvailable", "Ready");
-    // no worker runs (the stand-in controller has no kubelet): its progress is Unknown, which does not block Ready
+    // no worker runs (nothing runs pods here): its progress is not known, which does not block Ready
     assertThat(ready.getStatus().conditions).filteredOn(c -> !c.getType().equals("WorkerStreaming"))
         .allSatisfy(c -> assertThat(c.getStatus()).as(c.getType()).isEqualTo("True"));
+    assertThat(ready.getStatus().conditions).filteredOn(c -> c.getType().equals("WorkerStreaming"))
+        .singleElement().satisfies(c -> assertThat(c.getReason()).isEqualTo("WorkerNotReporting"));
     assertThat(ready.getMetadata().getFinalizers()).isNotEmpty();
     assertThat(policy.getStatus().trackedTables).containsExactly("public.orders");
     assertThat(Db.scalar(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
@@ -303,16 +309,25 @@ class ApiServerOperatorIT {
   }
 
   <T extends io.fabric8.kubernetes.api.model.HasMetadata> T awaitCondition(Class<T> type, String name,
-      String conditionType, String status) {
-    await(type.getSimpleName() + " " + name + " " + conditionType + "=" + status).atMost(Duration.ofSeconds(90))
-        .pollInterval(Duration.ofMillis(200)).until(() -> {
-          T resource = admin.resources(type).inNamespace(namespace).withName(name).get();
-          List<Condition> conditions = resource instanceof SourceDatabase s && s.getStatus() != null
-              ? s.getStatus().conditions
-              : resource instanceof TrackingPolicy p && p.getStatus() != null ? p.getStatus().conditions : null;
-          return conditions != null && conditions.stream()
-              .anyMatch(c -> c.getType().equals(conditionType) && c.getStatus().equals(status));
-        });
+      String conditionType, String status) throws Exception {
+    String what = type.getSimpleName() + " " + name + " " + conditionType + "=" + status;
+    try {
+      await(what).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+          .failFast("the operator process exited", () -> !operator.isAlive())
+          .until(() -> {
+            T resource = admin.resources(type).inNamespace(namespace).withName(name).get();
+            List<Condition> conditions = resource instanceof SourceDatabase s && s.getStatus() != null
+                ? s.getStatus().conditions
+                : resource instanceof TrackingPolicy p && p.getStatus() != null ? p.getStatus().conditions : null;
+            return conditions != null && conditions.stream()
+                .anyMatch(c -> c.getType().equals(conditionType) && c.getStatus().equals(status));
+          });
+    } catch (org.awaitility.core.ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
+      // say why: a request the chart's RBAC refused is the usual cause; the operator's log says the rest
+      throw new AssertionError(what + " not reached; requests the chart's RBAC refused: "
+          + Permissions.forbidden(server.auditEvents(), serviceAccountUser) + "; operator log: "
+          + operator.logFile() + "; status: " + admin.resources(type).inNamespace(namespace).withName(name).get(), e);
+    }
     return admin.resources(type).inNamespace(namespace).withName(name).get();
   }
 

@@ -288,7 +288,7 @@ class SetupExecutorTest {
   }
 
   @Test
-  void twoSessionsCreatingTablesAtOnceAreBothTrackedWithoutWaiting() throws Exception {
+  void twoSessionsCreatingTablesAtOnceNeitherWaitsAndTheNextSetupCatchesUp() throws Exception {
     setup(db, request(TrackingScope.schemas("public"), true, false));
     try (Connection first = PgConnections.open(db); Connection second = PgConnections.open(db)) {
       first.setAutoCommit(false);
@@ -300,8 +300,14 @@ class SetupExecutorTest {
         warnings.add(w.getMessage());
       }
       first.commit();
-      assertThat(warnings).as("ALTER PUBLICATION ... ADD TABLE does not wait for the other session").isEmpty();
+      // ALTER PUBLICATION ... ADD TABLE may have to wait for the other session: the event trigger does not
+      // (lock_timeout), the statement succeeds, the table is reported and the next setup run adds it
+      if (!published().contains("public.second_one")) {
+        assertThat(warnings).anyMatch(w -> w.startsWith("pgtrail: ") && w.contains("lock timeout"));
+      }
     }
+    assertThat(published()).contains("public.first_one");
+    setup(db, request(TrackingScope.schemas("public"), true, false));
     assertThat(published()).contains("public.first_one", "public.second_one");
   }
 

@@ -16,7 +16,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** docs/worker.md and docs/changes-table.md name every metric, failure class, gap reason and column the code has. */
+/**
+ * docs/worker.md, docs/metrics.md, docs/worker-configuration.md and docs/changes-table.md name every metric,
+ * failure class, state, config key, gap reason and column the code has.
+ */
 class WorkerDocsTest {
   private static final Pattern COLUMN = Pattern.compile("[(,]\\s*\"?([a-z_]+)\"?\\s+(text|bigint|bigserial|bytea|integer|timestamptz)");
 
@@ -34,8 +37,8 @@ class WorkerDocsTest {
       names.add(snapshot.getMetadata().getPrometheusName());
     }
     assertThat(names).hasSizeGreaterThan(10);
-    String readme = Files.readString(Path.of("README.md"));
-    assertThat(names).allSatisfy(name -> assertThat(worker + readme).contains(name));
+    String metricsDoc = read("metrics.md");
+    assertThat(names).allSatisfy(name -> assertThat(metricsDoc).contains("`" + name));
     for (FailureClass failure : FailureClass.values()) {
       assertThat(worker).contains("`" + failure.label() + "`");
     }
@@ -43,6 +46,7 @@ class WorkerDocsTest {
       assertThat(worker).contains("`" + state.value() + "`");
     }
     assertThat(worker).contains("`batch.maxBytes`", "`health.stallAfterMs`", "`onGap`");
+    assertThat(read("worker-configuration.md")).contains("`batch.maxBytes`", "`health.stallAfterMs`", "`onGap`");
   }
 
   @Test

@@ -16,8 +16,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
     value = "!has(oldSelf.publicationName) || (has(self.publicationName) && self.publicationName == oldSelf.publicationName)",
     message = "publicationName cannot change in place; create a new SourceDatabase instead")
 @ValidationRule(value = "!has(self.credentials) || !has(self.credentials.mode) || self.credentials.mode != 'managedRole'"
-    + " || !(self.provider in ['supabase', 'render'])",
-    message = "supabase and render do not allow creating REPLICATION roles: use credentials.mode provided")
+    + " || !(self.provider in ['supabase', 'render', 'timescale'])",
+    message = "supabase, render and timescale do not allow creating REPLICATION roles: use credentials.mode provided")
 public class SourceDatabaseSpec implements LenientSpec.Decoded {
   /** Fields the operator could not decode (see {@link LenientSpec}); never part of the CRD. */
   @JsonIgnore
@@ -55,6 +55,11 @@ public class SourceDatabaseSpec implements LenientSpec.Decoded {
   @Pattern(NAME_PATTERN)
   @JsonPropertyDescription("Logical replication slot name (default: as publicationName). Immutable.")
   public String slotName;
+
+  @Default("true")
+  @JsonPropertyDescription("Create the slot with failover (PostgreSQL 17+): standbys with sync_replication_slots keep"
+      + " a copy, so tracking continues after a promotion. Ignored before PostgreSQL 17. See docs/high-availability.md.")
+  public Boolean failoverSlot = true;
 
   @JsonPropertyDescription("The replication worker Deployment.")
   public WorkerSpec worker = new WorkerSpec();

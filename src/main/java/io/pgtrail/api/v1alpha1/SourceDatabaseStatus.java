@@ -74,6 +74,15 @@ public class SourceDatabaseStatus {
     @JsonPropertyDescription("Bytes that can still be written before the slot risks losing WAL (max_slot_wal_keep_size).")
     public Long safeWalSize;
     public String confirmedFlushLsn;
+    @JsonPropertyDescription("The slot was created with failover (PostgreSQL 17+): synchronized standbys keep it.")
+    public Boolean failover;
+    @JsonPropertyDescription("The slot survives a promotion: failover on and synchronized_standby_slots names"
+        + " streaming standbys.")
+    public Boolean failoverReady;
+    @JsonPropertyDescription("Why the slot is (not) failover-ready and what to set.")
+    public String failoverMessage;
+    @JsonPropertyDescription("Why PostgreSQL invalidated the slot (e.g. wal_removed, idle_timeout); absent while usable.")
+    public String invalidationReason;
   }
 
   /** What the worker reports in the destination's pgtrail_progress table. */

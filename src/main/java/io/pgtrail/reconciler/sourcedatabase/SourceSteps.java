@@ -27,6 +27,7 @@ import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.CheckResult;
 import io.pgtrail.postgres.CheckStatus;
 import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.FailoverSlots;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.postgres.ManagedRole;
 import io.pgtrail.postgres.OwnerMarker;
@@ -132,7 +133,8 @@ final class SourceSteps {
         problems.add("spec.destination.sslMode " + spec.destination.sslMode.libpq() + " needs caCertSecretRef");
       }
       if (spec.provider == null) {
-        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render)");
+        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render,"
+            + " digitalOcean, azure, timescale)");
       } else {
         run.provider = Provider.fromId(spec.provider.id());
         if (managedRole(spec) && !run.provider.canCreateReplicationRole()) {
@@ -420,7 +422,7 @@ final class SourceSteps {
     boolean slotInStatus = run.source.getStatus() != null && run.slot.equals(run.source.getStatus().slotName);
     return new SetupRequest(run.publication, run.slot, run.provider, run.tracking.scope(),
         run.tracking.trackNewTables(), run.tracking.contextTriggers(), run.source.getMetadata().getUid(), role,
-        slotInStatus);
+        slotInStatus).withFailoverSlot(!Boolean.FALSE.equals(run.source.getSpec().failoverSlot));
   }
 
   // ---- 5. ownership, role, publication, slot -----------------------------------------------------
@@ -448,6 +450,7 @@ final class SourceSteps {
     if (managedRole(run.source.getSpec())) {
       role = ensureManagedRoleSecret(run);
     }
+    Optional<String> lostSlotPosition = reportedSlotNowMissing(run);
     try {
       run.setup = SetupExecutor.apply(run.connection, setupRequest(run, role));
     } catch (SetupException e) {
@@ -463,6 +466,11 @@ final class SourceSteps {
           run.workerSource.database(), role.name(), run.workerSource.sslMode(), role.password(),
           run.workerSource.caCertificate());
     }
+    lostSlotPosition.ifPresent(position -> run.warnings.add(new String[] {Reason.SLOT_RECREATED.camelCase(),
+        "replication slot " + run.slot + " (last confirmed at " + position + ") was missing, as after a failover to a"
+            + " standby that does not synchronize slots, and was created again at the current position: changes in"
+            + " between were not captured and the worker records that gap in the trail. To keep the slot across"
+            + " failovers see docs/high-availability.md"}));
     List<String> tables = run.setup.trackedTables().stream().map(QualifiedName::toString).sorted().toList();
     run.status.trackedTableCount = tables.size();
     run.status.trackedTables = tables.size() > MAX_LISTED_TABLES ? tables.subList(0, MAX_LISTED_TABLES) : tables;
@@ -482,6 +490,16 @@ final class SourceSteps {
       noteSetupChanges(run);
     }
     return true;
+  }
+
+  /** The last confirmed position of a slot this source reported before and that is gone now. */
+  private static Optional<String> reportedSlotNowMissing(SourceRun run) throws SQLException {
+    SourceDatabaseStatus before = run.source.getStatus();
+    if (before == null || before.slot == null || before.slot.confirmedFlushLsn == null
+        || !run.slot.equals(before.slotName) || ReplicationSlots.read(run.connection, run.slot).isPresent()) {
+      return Optional.empty();
+    }
+    return Optional.of(before.slot.confirmedFlushLsn);
   }
 
   private void noteSetupChanges(SourceRun run) {
@@ -565,11 +583,18 @@ final class SourceSteps {
     facts.walStatus = s.walStatus();
     facts.safeWalSize = s.safeWalSize();
     facts.confirmedFlushLsn = s.confirmedFlushLsn();
+    observeFailover(run, facts);
     run.status.slot = facts;
     Quantity limit = run.source.getSpec().maxRetainedWal;
     String worker = "check that the worker is running and keeping up (kubectl logs deploy/"
         + WorkerResources.deploymentName(run.source) + ")";
-    if ("lost".equals(s.walStatus())) {
+    if (facts.invalidationReason != null && !"wal_removed".equals(facts.invalidationReason)) {
+      run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_INVALIDATED.camelCase(), "PostgreSQL invalidated slot "
+          + run.slot + " (" + facts.invalidationReason + "): changes after its last position cannot be read;"
+          + " the worker records a gap and stops. Recreate the SourceDatabase to start a new slot"
+          + ("idle_timeout".equals(facts.invalidationReason)
+              ? ", and raise idle_replication_slot_timeout (or set it to 0) so a stopped worker keeps its slot" : ""));
+    } else if ("lost".equals(s.walStatus())) {
       run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_LOST.camelCase(), "the server removed WAL the slot still"
           + " needed (wal_status lost): changes were missed; recreate the SourceDatabase to start a new slot");
     } else if (limit != null && s.retainedWalBytes() > Quantity.getAmountInBytes(limit).longValue()) {
@@ -601,6 +626,25 @@ final class SourceSteps {
     run.conditions.setTrue(SLOT_READY, Reason.SLOT_READY.camelCase(), "logical slot " + run.slot + " (pgoutput) exists"
         + (run.observedSlot.active() ? " and is streaming" : ""));
     return true;
+  }
+
+  /** Failover flags and readiness (PostgreSQL 17+), and whether PostgreSQL invalidated the slot. */
+  private static void observeFailover(SourceRun run, SourceDatabaseStatus.SlotFacts facts) {
+    try {
+      int major = run.connection.getMetaData().getDatabaseMajorVersion();
+      Optional<FailoverSlots.SlotFlags> flags = FailoverSlots.flags(run.connection, run.slot);
+      facts.invalidationReason = FailoverSlots.invalidation(run.connection, run.slot).orElse(null);
+      facts.failover = flags.map(FailoverSlots.SlotFlags::failover).orElse(null);
+      FailoverSlots.Readiness readiness = FailoverSlots.assess(major,
+          !Boolean.FALSE.equals(run.source.getSpec().failoverSlot), run.slot, flags,
+          FailoverSlots.standbys(run.connection));
+      facts.failoverReady = readiness.ready();
+      facts.failoverMessage = readiness.fixIt().isEmpty() ? readiness.observed()
+          : readiness.observed() + ". " + readiness.fixIt();
+    } catch (SQLException e) {
+      facts.failoverMessage = "cannot read the slot's failover facts: " + e.getMessage() + " (SQLSTATE "
+          + e.getSQLState() + ")";
+    }
   }
 
   static String humanBytes(long bytes) {

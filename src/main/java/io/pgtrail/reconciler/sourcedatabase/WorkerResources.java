@@ -1,5 +1,6 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
+import io.pgtrail.BuildVersion;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -125,6 +126,7 @@ public final class WorkerResources {
     labels.put("app.kubernetes.io/component", "worker");
     labels.put("app.kubernetes.io/part-of", "pgtrail");
     labels.put(OwnedResources.MANAGED_BY, OwnedResources.MANAGER);
+    labels.put(OwnedResources.VERSION, BuildVersion.current().version());
     return labels;
   }
 

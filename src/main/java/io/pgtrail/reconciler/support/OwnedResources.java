@@ -31,6 +31,8 @@ public final class OwnedResources {
   public static final String DESIRED_HASH = "pgtrail.io/desired-hash";
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String MANAGER = "pgtrail-operator";
+  /** Every object the operator creates says which pgtrail version created or last updated it. */
+  public static final String VERSION = "app.kubernetes.io/version";
   private static final ObjectMapper JSON = Serialization.jsonMapper();
 
   public enum Outcome { CREATED, UPDATED, REPAIRED, UNCHANGED }

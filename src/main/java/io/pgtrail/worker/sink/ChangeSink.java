@@ -327,9 +327,11 @@ public final class ChangeSink implements AutoCloseable {
    * change is alone; each is then written in its fallback form, or set aside in the dead-letter table.
    * About 2 log2(n) COPYs per refused change; the accepted rows are written once.
    */
+  private record Rejected(Change change, String sqlState, boolean setAside) {}
+
   private final class Isolation {
     private final Map<String, long[]> insertedCounts = new HashMap<>();
-    private final List<Object[]> rejected = new ArrayList<>();
+    private final List<Rejected> rejected = new ArrayList<>();
     int inserted;
     int fallbacks;
     int setAside;
@@ -376,13 +378,14 @@ public final class ChangeSink implements AutoCloseable {
       if (fallback != null) {
         Savepoint sp = connection.setSavepoint("pgtrail_fallback_" + savepoints++);
         try {
-          if (insertOne(fallback)) {
+          boolean fresh = insertOne(fallback);
+          connection.releaseSavepoint(sp);
+          if (fresh) { // not a replay of one recorded before a restart
             count(insertedCounts, fallback);
             inserted++;
+            fallbacks++;
+            rejected.add(new Rejected(fallback, sqlState, false));
           }
-          connection.releaseSavepoint(sp);
-          fallbacks++;
-          rejected.add(new Object[] {fallback, sqlState, false});
           return;
         } catch (SQLException e) {
           connection.rollback(sp);
@@ -391,15 +394,16 @@ public final class ChangeSink implements AutoCloseable {
           }
         }
       }
-      DeadLetterTable.setAside(connection, slot, change, sqlState, failure.getMessage());
-      setAside++;
-      rejected.add(new Object[] {change, sqlState, true});
+      if (DeadLetterTable.setAside(connection, slot, change, sqlState, failure.getMessage())) {
+        setAside++;
+        rejected.add(new Rejected(change, sqlState, true));
+      }
     }
 
     void report() {
       if (rejectedListener != null) {
-        for (Object[] r : rejected) {
-          rejectedListener.rejected((Change) r[0], (String) r[1], (Boolean) r[2]);
+        for (Rejected r : rejected) {
+          rejectedListener.rejected(r.change(), r.sqlState(), r.setAside());
         }
       }
     }

@@ -16,8 +16,8 @@ final class CopyBinaryBuffer {
       0, 0, 0, 0}; // no header extension
   private static final int NULL_LENGTH = -1;
   private static final int INITIAL_BYTES = 1 << 20;
-  /** A buffer grown beyond this for one huge change is given back after its batch. */
-  private static final int KEEP_AT_MOST_BYTES = 64 << 20;
+  /** A buffer grown beyond this (twice the default batch.maxBytes) for a huge change is given back after its batch. */
+  private static final int KEEP_AT_MOST_BYTES = 32 << 20;
   /** Strings longer than this are encoded straight into the buffer, without a temporary byte array. */
   private static final int LARGE_STRING_CHARS = 1 << 20;
   private static final byte JSONB_VERSION = 1;
@@ -117,7 +117,12 @@ final class CopyBinaryBuffer {
       if (size + more > Integer.MAX_VALUE - 16) {
         throw new IllegalStateException("a change of " + more + " bytes does not fit one COPY buffer");
       }
-      bytes = Arrays.copyOf(bytes, (int) (size + more));
+      if (size == 0) {
+        bytes = null; // nothing to keep: the old array may be collected before the new one is allocated
+        bytes = new byte[(int) more];
+      } else {
+        bytes = Arrays.copyOf(bytes, (int) (size + more));
+      }
     }
   }
 

@@ -75,6 +75,10 @@ class SourceDatabaseLifecycleTest {
     assertThat(status.trackedTables).containsExactly("public.orders");
     assertThat(status.trackedTableCount).isEqualTo(1);
     assertThat(status.slot.walStatus).isNotBlank();
+    // a single server: the slot has failover on (17+) but nothing to fail over to
+    assertThat(status.slot.failover).isEqualTo(version.major() >= 17 ? Boolean.TRUE : null);
+    assertThat(status.slot.failoverReady).isFalse();
+    assertThat(status.slot.failoverMessage).contains(version.major() >= 17 ? "no physical standby" : "PostgreSQL 17");
     String publication = status.publicationName;
     assertThat(publication).isEqualTo("pgtrail_apps_orders");
     assertThat(status.slotName).isEqualTo(db.slotName);

@@ -23,6 +23,8 @@ public enum Reason {
   SLOT_HEALTHY("SlotHealthy"),
   RETAINED_WAL_TOO_LARGE("RetainedWalTooLarge"),
   SLOT_LOST("SlotLost"),
+  SLOT_INVALIDATED("SlotInvalidated"),
+  SLOT_RECREATED("SlotRecreated"),
   SLOT_AT_RISK("SlotAtRisk"),
   WORKER_STREAMING("WorkerStreaming"),
   WORKER_NOT_REPORTING("WorkerNotReporting"),
