@@ -56,6 +56,17 @@ public final class Helm {
     return parseManifests(template(extraArguments).requireSuccess().stdout());
   }
 
+  /**
+   * {@code helm install --wait} of the chart as release {@value #RELEASE} in {@value #NAMESPACE} on the cluster
+   * {@code kubeconfig} points at (the k3s profile's whole cluster); helm's output, or its failure.
+   */
+  public static String install(Path kubeconfig, Duration timeout, String... extraArguments) {
+    List<String> arguments = new ArrayList<>(List.of("install", RELEASE, ProjectFiles.chart().toString(),
+        "--namespace", NAMESPACE, "--create-namespace", "--wait", "--timeout", timeout.toSeconds() + "s"));
+    arguments.addAll(List.of(extraArguments));
+    return run(arguments, kubeconfig, timeout.plusMinutes(1)).requireSuccess().stdout();
+  }
+
   static List<JsonNode> parseManifests(String multiDocumentYaml) {
     List<JsonNode> manifests = new ArrayList<>();
     try (MappingIterator<JsonNode> documents =
@@ -73,6 +84,11 @@ public final class Helm {
   }
 
   private static Command.Result run(List<String> arguments) {
+    // never a real cluster: client-side dry runs only
+    return run(arguments, ProjectFiles.buildDirectory().resolve("helm-home").resolve("no-kubeconfig"), TIMEOUT);
+  }
+
+  private static Command.Result run(List<String> arguments, Path kubeconfig, Duration timeout) {
     List<String> command = new ArrayList<>();
     command.add(HelmInstallation.helm().toString());
     command.addAll(arguments);
@@ -81,10 +97,9 @@ public final class Helm {
         "HELM_CACHE_HOME", home.resolve("cache").toString(),
         "HELM_CONFIG_HOME", home.resolve("config").toString(),
         "HELM_DATA_HOME", home.resolve("data").toString(),
-        // never a real cluster: client-side dry runs only
-        "KUBECONFIG", home.resolve("no-kubeconfig").toString());
+        "KUBECONFIG", kubeconfig.toString());
     try {
-      return Command.run(command, ProjectFiles.root(), environment, TIMEOUT);
+      return Command.run(command, ProjectFiles.root(), environment, timeout);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + command.get(0), e);
     }

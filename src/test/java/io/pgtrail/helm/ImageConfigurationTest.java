@@ -20,7 +20,8 @@ import org.w3c.dom.NodeList;
 /**
  * The Jib configuration, the Dockerfile and the chart agree on the image: base, jar path,
  * entrypoint and the non-root user the chart's securityContext expects. No registry is reachable
- * here, so the image itself is not built by the tests.
+ * here, so the image itself is not built by the default suite (only the opt-in k3s profile builds it,
+ * where Docker runs: K3sLifecycleIT).
  */
 class ImageConfigurationTest {
 
