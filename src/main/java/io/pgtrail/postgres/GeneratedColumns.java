@@ -31,10 +31,6 @@ public final class GeneratedColumns {
 
   private GeneratedColumns() {}
 
-  public static String publishStored(String publication) {
-    return "ALTER PUBLICATION " + Identifiers.quote(publication) + " SET (publish_generated_columns = stored)";
-  }
-
   /** Tables with at least one virtual generated column (PostgreSQL 18+; none before). */
   static Set<QualifiedName> tablesWithVirtualColumns(Connection c) throws SQLException {
     Set<QualifiedName> tables = new TreeSet<>();
@@ -47,19 +43,6 @@ public final class GeneratedColumns {
       }
     }
     return tables;
-  }
-
-  /** The plan's step on PostgreSQL 18: the publication publishes stored generated columns. */
-  static String publishStoredStep(String publication) {
-    String pub = Identifiers.literal(publication);
-    return "DO $do$\nDECLARE\n  stmt text;\nBEGIN\n"
-        + "  IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000 + " THEN\n"
-        + "    -- pubgencols exists from 18 on: this inner statement is planned only there\n"
-        + "    IF (SELECT pubgencols FROM pg_catalog.pg_publication WHERE pubname = " + pub + ") = 'n' THEN\n"
-        + "      stmt := format('ALTER PUBLICATION %I SET (publish_generated_columns = stored)', " + pub + ");\n"
-        + "      EXECUTE stmt;\n"
-        + "      RAISE NOTICE '" + SetupPlan.DID + "%', stmt;\n"
-        + "    END IF;\n  END IF;\nEND\n$do$";
   }
 
   /**

@@ -37,9 +37,6 @@ public final class SetupPlan {
     }
     steps.add(new Step("Publication " + Identifiers.quote(r.publication())
         + " (a table list, publish_via_partition_root), marked as pgtrail's", publication(r), false));
-    steps.add(new Step("PostgreSQL 18: publish stored generated columns (18 rejects UPDATE and DELETE on FULL-identity"
-        + " tables whose generated columns are not published)", GeneratedColumns.publishStoredStep(r.publication()),
-        false));
     steps.add(new Step("PostgreSQL 18: FULL that pgtrail set goes back to DEFAULT on tables with virtual generated"
         + " columns and a primary key", GeneratedColumns.keepFullOffVirtualColumnsStep(r.publication()), false));
     steps.add(new Step("REPLICA IDENTITY FULL on tracked tables and their partitions where it is DEFAULT"

@@ -88,6 +88,33 @@ class OnePlanTest {
     assertThat(snapshot(viaExecutor)).as("after teardown").isEqualTo(snapshot(viaScript));
   }
 
+  @org.junit.jupiter.api.Test
+  void withARoleBothPathsGrantTheSameRights() throws Exception {
+    ConnectionSettings viaScript = database("role_script");
+    ConnectionSettings viaExecutor = database("role_exec");
+    String role = "plan_reader_" + viaScript.database();
+    List<String> options = List.of("--schemas", "app", "--role", role);
+
+    SqlScript.run(viaScript, script(viaScript, "setup", options));
+    io.pgtrail.postgres.SetupRequest plain = request(viaExecutor, List.of("--schemas", "app"));
+    try (Connection c = PgConnections.open(viaExecutor)) {
+      SetupExecutor.apply(c, new io.pgtrail.postgres.SetupRequest(plain.publication(), plain.slot(), plain.provider(),
+          plain.scope(), plain.trackNewTables(), plain.contextTriggers(), plain.ownerId(),
+          new io.pgtrail.postgres.ManagedRole(role, "pw-" + role)));
+    }
+    assertThat(rights(viaExecutor, role)).isEqualTo(rights(viaScript, role)).isNotEmpty();
+    assertThat(snapshot(viaExecutor)).isEqualTo(snapshot(viaScript));
+  }
+
+  /** What the role may read, and the default privileges it was given. */
+  private static List<String> rights(ConnectionSettings db, String role) {
+    return Db.column(db, "SELECT c.oid::regclass::text || ' ' || has_table_privilege(?, c.oid, 'SELECT')"
+        + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('app', 'other')"
+        + " AND c.relkind IN ('r', 'p') UNION ALL SELECT 'usage ' || has_schema_privilege(?, 'app', 'USAGE')"
+        + " UNION ALL SELECT 'default ' || count(*) FROM pg_default_acl d, aclexplode(d.defaclacl) a"
+        + " WHERE a.grantee = (SELECT oid FROM pg_roles WHERE rolname = ?) ORDER BY 1", role, role, role);
+  }
+
   private ConnectionSettings database(String prefix) {
     ConnectionSettings db = TestPostgres.newDatabase(version, prefix);
     Db.execute(db, "CREATE SCHEMA app", "CREATE SCHEMA other",

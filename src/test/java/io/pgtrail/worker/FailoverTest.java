@@ -2,6 +2,7 @@ package io.pgtrail.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.CheckStatus;
@@ -122,6 +123,47 @@ class FailoverTest {
     assertThat(recorded).isEqualTo(reference);
     assertThat(worker.worker.isStreaming()).isTrue();
     System.out.printf("%s: every change exactly once, %d ms%n", version, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  @Test
+  void withoutSlotSynchronizationThePromotionIsAGapRecordAndAStopNotANewSlot() throws Exception {
+    assumeTrue(version == failoverCapable().get(0), "the unsynchronized case runs on one major");
+    LocalPostgres primary = track(TestPostgres.start(version, b -> b));
+    ConnectionSettings direct = primary.createDatabase("shop");
+    primary.execute("shop", "CREATE TABLE items (id int PRIMARY KEY, version int NOT NULL)");
+    setUp(direct);
+    LocalPostgres standby = track(PhysicalStandby.start(version, primary, STANDBY_SLOT, false));
+    await().atMost(Duration.ofSeconds(30)).until(() -> preflight(direct).check(CheckId.FAILOVER_SLOT).orElseThrow()
+        .status() == CheckStatus.WARNING);
+    assertThat(preflight(direct).check(CheckId.FAILOVER_SLOT).orElseThrow().observed())
+        .contains("1 standby(s) attached but synchronized_standby_slots is empty");
+
+    TestTcpProxy serviceAddress = track(TestTcpProxy.start("127.0.0.1", primary.port()));
+    ConnectionSettings source = direct.withAddress("127.0.0.1", serviceAddress.port());
+    ConnectionSettings destination = TestPostgres.newDatabase(version, "ha_gap_dst");
+    WorkerHarness worker = track(new WorkerHarness(source, destination, SLOT, ColumnFilter.none(), 200));
+    primary.execute("shop", "INSERT INTO items SELECT g, 1 FROM generate_series(1, 50) g");
+    worker.awaitRecorded(50, Duration.ofSeconds(30));
+    await().atMost(Duration.ofSeconds(30)).until(() -> WorkerHarness.count(destination,
+        "SELECT coalesce(max(acknowledged_lsn), 0) FROM pgtrail_progress") > 0);
+    long acknowledged = WorkerHarness.count(destination, "SELECT acknowledged_lsn FROM pgtrail_progress");
+
+    primary.stop();
+    PhysicalStandby.promote(standby);
+    serviceAddress.retarget(standby.port());
+
+    assertThat(worker.worker.awaitStopped(Duration.ofSeconds(60))).as("the worker stops on the gap").isTrue();
+    assertThat(worker.worker.exitCode()).isEqualTo(Worker.EXIT_GAP);
+    assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE operation = 'MESSAGE'"
+        + " AND primary_key IS NULL AND context->'pgtrail'->'gap'->>'reason' = 'SlotMissing'"
+        + " AND (context->'pgtrail'->'gap'->>'from_position')::bigint = " + acknowledged)).isEqualTo(1);
+    assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM pgtrail_progress WHERE state = 'stopped'"
+        + " AND state_reason = 'SlotMissing'")).isEqualTo(1);
+    assertThat(WorkerHarness.count(standby.superuser("shop"),
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + SLOT + "'"))
+        .as("no new slot was created silently on the promoted server").isZero();
+    assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE operation = 'CREATE'"))
+        .isEqualTo(50);
   }
 
   /** Publication p for items, the slot with failover (the default). */

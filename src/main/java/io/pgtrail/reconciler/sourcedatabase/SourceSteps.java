@@ -673,8 +673,13 @@ final class SourceSteps {
     var configMap = owned.apply(run.source, WorkerResources.configMap(run.source, inputs), caches.configMaps());
     var secret = owned.applySecret(run.source, WorkerResources.secret(run.source, inputs), caches.secrets());
     String configHash = WorkerResources.configHash(yaml, secret.stored());
+    // the pod template as it was made before the worker Secret changed: drift is told apart from that roll
+    String deployedHash = caches.deployments().get(run.namespace(), WorkerResources.deploymentName(run.source))
+        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations())
+        .map(a -> a.get(WorkerResources.CONFIG_HASH)).orElse(null);
     var deployment = owned.apply(run.source, WorkerResources.deployment(run.source, inputs, configHash),
-        caches.deployments());
+        caches.deployments(), deployedHash == null || deployedHash.equals(configHash) ? null
+            : WorkerResources.deployment(run.source, inputs, deployedHash));
     String name = deployment.stored().getMetadata().getName();
     List<String> repaired = new ArrayList<>();
     for (var applied : List.of(configMap, secret, deployment)) {
@@ -687,7 +692,9 @@ final class SourceSteps {
       run.notes.add(new String[] {Reason.DRIFT_REPAIRED.camelCase(), "restored what was changed by hand: "
           + String.join("; ", repaired)});
     }
-    if (deployment.outcome() == OwnedResources.Outcome.UPDATED) {
+    if (deployment.outcome() == OwnedResources.Outcome.UPDATED
+        || deployment.outcome() == OwnedResources.Outcome.REPAIRED && deployedHash != null
+            && !deployedHash.equals(configHash)) {
       run.notes.add(new String[] {Reason.WORKER_UPDATED.camelCase(),
           "worker " + name + " rolls to a new configuration or credentials"});
     }

@@ -96,13 +96,17 @@ public final class OwnedResources {
 
   /** Deployments and ConfigMaps: owner reference and desired-state hash stamped, then created, updated or repaired. */
   public <T extends HasMetadata> Applied<T> apply(HasMetadata owner, T desired, Cache<T> cache) {
-    stamp(owner, desired);
-    Map<String, String> annotations = new HashMap<>(
-        desired.getMetadata().getAnnotations() == null ? Map.of() : desired.getMetadata().getAnnotations());
-    annotations.remove(DESIRED_HASH);
-    desired.getMetadata().setAnnotations(annotations);
-    String hash = Hashing.sha256(owned(desired).toString()).substring(0, 16);
-    annotations.put(DESIRED_HASH, hash);
+    return apply(owner, desired, cache, null);
+  }
+
+  /**
+   * As {@link #apply(HasMetadata, HasMetadata, Cache)}; {@code desiredBefore} is what pgtrail wanted before an
+   * input it does not control changed (e.g. the worker Secret's version in the pod template's config hash).
+   * When the stored object was made from it, what else differs is drift, reported even though the object
+   * is also updated.
+   */
+  public <T extends HasMetadata> Applied<T> apply(HasMetadata owner, T desired, Cache<T> cache, T desiredBefore) {
+    String hash = stampWithHash(owner, desired);
     Optional<T> existing = cache.get(desired.getMetadata().getNamespace(), desired.getMetadata().getName());
     if (existing.isEmpty()) {
       Optional<T> created = create(desired, cache);
@@ -118,10 +122,27 @@ public final class OwnedResources {
     }
     String storedHash = actual.getMetadata().getAnnotations() == null ? null
         : actual.getMetadata().getAnnotations().get(DESIRED_HASH);
-    boolean drift = hash.equals(storedHash);
+    List<String> drifted = List.of();
+    if (hash.equals(storedHash)) {
+      drifted = withoutHash(differences);
+    } else if (desiredBefore != null && stampWithHash(owner, desiredBefore).equals(storedHash)) {
+      drifted = withoutHash(OwnedFields.differences(owned(desiredBefore), owned(actual), List.of("data")));
+    }
     T updated = update(desired, actual, cache);
-    return drift ? new Applied<>(updated, Outcome.REPAIRED, withoutHash(differences))
-        : new Applied<>(updated, Outcome.UPDATED, List.of());
+    return drifted.isEmpty() ? new Applied<>(updated, Outcome.UPDATED, List.of())
+        : new Applied<>(updated, Outcome.REPAIRED, drifted);
+  }
+
+  /** Stamps owner reference and the desired-state hash annotation; returns the hash. */
+  private static String stampWithHash(HasMetadata owner, HasMetadata desired) {
+    stamp(owner, desired);
+    Map<String, String> annotations = new HashMap<>(
+        desired.getMetadata().getAnnotations() == null ? Map.of() : desired.getMetadata().getAnnotations());
+    annotations.remove(DESIRED_HASH);
+    desired.getMetadata().setAnnotations(annotations);
+    String hash = Hashing.sha256(owned(desired).toString()).substring(0, 16);
+    annotations.put(DESIRED_HASH, hash);
+    return hash;
   }
 
   /** Secrets: compared by content (data, type, labels, owner); see the class comment on hashes. */

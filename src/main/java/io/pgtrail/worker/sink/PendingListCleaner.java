@@ -42,13 +42,14 @@ public final class PendingListCleaner implements AutoCloseable {
   private final ConnectionSettings destination;
   private final Schedule schedule;
   private final LongSupplier lastWriteNanos;
+  private final LongSupplier nanoClock;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "pgtrail-gin-cleaner");
     t.setDaemon(true);
     return t;
   });
   private Connection connection;
-  private long lastMergeNanos = System.nanoTime();
+  private long lastMergeNanos;
   private long mergedUpToWriteNanos = Long.MIN_VALUE;
 
   /**
@@ -56,15 +57,23 @@ public final class PendingListCleaner implements AutoCloseable {
    *     before the first
    */
   public PendingListCleaner(ConnectionSettings destination, Schedule schedule, LongSupplier lastWriteNanos) {
-    this.destination = destination;
-    this.schedule = schedule;
-    this.lastWriteNanos = lastWriteNanos;
+    this(destination, schedule, lastWriteNanos, System::nanoTime);
     scheduler.scheduleWithFixedDelay(this::tick, schedule.tickMillis(), schedule.tickMillis(),
         TimeUnit.MILLISECONDS);
   }
 
-  private void tick() {
-    long now = System.nanoTime();
+  /** Unscheduled, on the given clock: the caller decides when {@link #tick()} runs (tests). */
+  PendingListCleaner(ConnectionSettings destination, Schedule schedule, LongSupplier lastWriteNanos,
+      LongSupplier nanoClock) {
+    this.destination = destination;
+    this.schedule = schedule;
+    this.lastWriteNanos = lastWriteNanos;
+    this.nanoClock = nanoClock;
+    this.lastMergeNanos = nanoClock.getAsLong();
+  }
+
+  void tick() {
+    long now = nanoClock.getAsLong();
     long lastWrite = lastWriteNanos.getAsLong();
     boolean written = lastWrite != Long.MIN_VALUE && lastWrite != mergedUpToWriteNanos;
     boolean paused = now - lastWrite >= schedule.idleAfter().toNanos();

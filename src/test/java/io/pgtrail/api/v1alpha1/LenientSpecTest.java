@@ -19,8 +19,10 @@ class LenientSpecTest {
     SourceDatabase s = decode("{'provider': 'oracleCloud', 'reclaimPolicy': 'delete', 'futureField': {'a': 1},"
         + " 'connection': {'host': 'db', 'port': 'five', 'sslMode': 'verify-full'}}");
     assertThat(s.getSpec().invalidFields()).containsExactly(
-        "spec.provider: 'oracleCloud' is not a value this operator knows (accepted: selfManaged, awsRds,"
-            + " gcpCloudSql, supabase, neon, render); upgrade the operator or use an accepted value",
+        "spec.provider: 'oracleCloud' is not a value this operator knows (accepted: "
+            + java.util.Arrays.stream(Provider.values()).map(Provider::id)
+                .collect(java.util.stream.Collectors.joining(", "))
+            + "); upgrade the operator or use an accepted value",
         "spec.connection.port: 'five' is not a valid integer");
     assertThat(s.getSpec().provider).isNull();
     assertThat(s.getSpec().reclaimPolicy).isEqualTo(ReclaimPolicy.DELETE);
