@@ -310,6 +310,7 @@ public final class Worker implements Runnable {
     private long lastCommitMicros;
     private long ackable;
     private long recordedInProgress;
+    private long lastProgressWriteNanos = Long.MIN_VALUE / 2;
     private long reportedLsn;
     private long lastStatusNanos;
     private long lastLagQueryNanos;
@@ -559,15 +560,21 @@ public final class Worker implements Runnable {
     private void flush() throws DestinationFailure {
       long started = System.nanoTime();
       status.behind(true); // a write that hangs is a stall: readiness must not wait for the next lag query
+      // the position goes into pgtrail_progress with a batch at the pace the slot is confirmed (once a
+      // second), not with every small batch: the slot is never confirmed beyond it (reportStatus)
+      boolean recordProgress = started - lastProgressWriteNanos >= STATUS_INTERVAL_NANOS;
       try {
-        sink.flush(lastCommitEndLsn, lastCommitMicros);
+        sink.flush(lastCommitEndLsn, lastCommitMicros, recordProgress);
       } catch (SQLException e) {
         throw new DestinationFailure(e);
       }
       metrics.batchDuration.observe((System.nanoTime() - started) / 1e9);
       status.wrote();
-      if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
-        recordedInProgress = lastCommitEndLsn;
+      if (recordProgress) {
+        lastProgressWriteNanos = started;
+        if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
+          recordedInProgress = lastCommitEndLsn;
+        }
       }
       advance(lastCommitEndLsn);
       if (!inTransaction && lastCommitMicros > 0) {
@@ -618,12 +625,13 @@ public final class Worker implements Runnable {
       }
       if (Long.compareUnsigned(ackable, recordedInProgress) > 0 && sink.pendingRows() == 0) {
         try {
-          ProgressTable.acknowledge(destination, settings.slot(), ackable, 0, 0, 0);
+          ProgressTable.acknowledge(destination, settings.slot(), ackable, lastCommitMicros, 0, 0);
           destination.commit();
         } catch (SQLException e) {
           throw new DestinationFailure(e);
         }
         recordedInProgress = ackable;
+        lastProgressWriteNanos = now;
       }
       long confirm = Long.compareUnsigned(ackable, recordedInProgress) > 0 ? recordedInProgress : ackable;
       if (confirm == reportedLsn) {

@@ -27,6 +27,7 @@ public final class ChangeSink implements AutoCloseable {
   private static final String STAGING = "pgtrail_staging";
   private static final int STREAM_CHUNK_BYTES = 64 * 1024;
   private static final int HUGE_CHANGE_CHARS = 1 << 20;
+  private static final long NO_PROGRESS = Long.MIN_VALUE;
 
   /** Told about each (schema.table, operation) count once its batch is committed. */
   @FunctionalInterface
@@ -184,6 +185,16 @@ public final class ChangeSink implements AutoCloseable {
    * {@link #discard()}.
    */
   public FlushResult flush(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
+    return flush(acknowledgeLsn, lastCommitUnixMicros, true);
+  }
+
+  /**
+   * As {@link #flush(long, long)}; with {@code recordProgress} false the batch leaves pgtrail_progress alone
+   * (the caller then must not confirm its position to the slot before recording it), unless refused changes
+   * were isolated: their counters are always written with them.
+   */
+  public FlushResult flush(long acknowledgeLsn, long lastCommitUnixMicros, boolean recordProgress)
+      throws SQLException {
     if (rows == 0) {
       return new FlushResult(0, 0, false, 0, 0);
     }
@@ -192,8 +203,9 @@ public final class ChangeSink implements AutoCloseable {
     boolean absorbed = absorbing;
     Isolation isolation = null;
     try {
-      inserted = absorbing ? writeThroughStaging(acknowledgeLsn, lastCommitUnixMicros)
-          : writeDirect(acknowledgeLsn, lastCommitUnixMicros);
+      long progress = recordProgress ? acknowledgeLsn : NO_PROGRESS;
+      inserted = absorbing ? writeThroughStaging(progress, lastCommitUnixMicros)
+          : writeDirect(progress, lastCommitUnixMicros);
     } catch (SQLException e) {
       abandonCopy();
       connection.rollback();
@@ -205,7 +217,7 @@ public final class ChangeSink implements AutoCloseable {
             + " writing through the staging table until replays stop");
         try {
           failure = null;
-          inserted = writeThroughStaging(acknowledgeLsn, lastCommitUnixMicros);
+          inserted = writeThroughStaging(recordProgress ? acknowledgeLsn : NO_PROGRESS, lastCommitUnixMicros);
         } catch (SQLException again) {
           connection.rollback();
           failure = again;
@@ -249,7 +261,7 @@ public final class ChangeSink implements AutoCloseable {
     }
     streaming.endCopy();
     streaming = null;
-    ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    recordProgress(acknowledgeLsn, lastCommitUnixMicros);
     connection.commit();
     return rows;
   }
@@ -279,10 +291,17 @@ public final class ChangeSink implements AutoCloseable {
     Map<String, long[]> inserted = new HashMap<>();
     createStaging();
     int total = insertThroughStaging(0, rows, inserted);
-    ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    recordProgress(acknowledgeLsn, lastCommitUnixMicros);
     connection.commit();
     replaceCounts(inserted);
     return total;
+  }
+
+  /** {@link #NO_PROGRESS}: this batch leaves the progress row alone. */
+  private void recordProgress(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
+    if (acknowledgeLsn != NO_PROGRESS) {
+      ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    }
   }
 
   private void createStaging() throws SQLException {
