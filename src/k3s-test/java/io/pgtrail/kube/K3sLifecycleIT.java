@@ -172,8 +172,10 @@ class K3sLifecycleIT {
     return new LifecycleScenario.Operator() {
       @Override
       public boolean isAlive() {
-        return operatorPods(admin).stream().allMatch(pod -> pod.getStatus().getContainerStatuses().stream()
-            .allMatch(c -> c.getRestartCount() == 0 && c.getState().getTerminated() == null));
+        List<Pod> pods = operatorPods(admin);
+        return !pods.isEmpty() && pods.stream().allMatch(pod -> pod.getStatus() != null
+            && pod.getStatus().getContainerStatuses().stream()
+                .allMatch(c -> c.getRestartCount() == 0 && c.getState().getTerminated() == null));
       }
 
       @Override

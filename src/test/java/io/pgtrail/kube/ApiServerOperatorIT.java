@@ -68,7 +68,6 @@ class ApiServerOperatorIT {
   KubernetesClient admin;
   String namespace;
   String serviceAccountUser;
-  OperatorProcess operator;
 
   @ParameterizedTest
   @MethodSource("variants")
@@ -81,9 +80,8 @@ class ApiServerOperatorIT {
     String token = server.serviceAccountToken(variant.releaseNamespace(), serviceAccount);
     serviceAccountUser = "system:serviceaccount:" + variant.releaseNamespace() + ":" + serviceAccount;
     try (SharedIndexInformer<Deployment> deployments = standInDeploymentController();
-        OperatorProcess started = OperatorProcess.start(only(chart, "Deployment"), variant.releaseNamespace(),
+        OperatorProcess operator = OperatorProcess.start(only(chart, "Deployment"), variant.releaseNamespace(),
             server.kubeconfig(token, variant.releaseNamespace()), freePort(), server.directory())) {
-      operator = started;
       Deployment worker = lifecycle(operator);
       assertOperatorUsedExactlyTheChartsPermissions(chart, serviceAccountUser, worker);
     }
