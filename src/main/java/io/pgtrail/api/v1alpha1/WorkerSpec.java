@@ -27,6 +27,18 @@ public class WorkerSpec {
   @JsonPropertyDescription("How the worker batches writes to the destination.")
   public Batch batch;
 
+  @JsonPropertyDescription("What the worker does after it wrote a gap record into changes (its slot was missing or"
+      + " invalidated, the publication was re-created, or the stream jumped): stop (default; the worker exits until"
+      + " the slot is re-created on purpose) or continue.")
+  @io.fabric8.generator.annotation.Pattern("^(stop|continue)$")
+  public String onGap;
+
+  @Min(5)
+  @Max(86400)
+  @JsonPropertyDescription("The worker's /readyz fails when its acknowledged position has not moved for this many"
+      + " seconds while the slot has data (worker default 60).")
+  public Integer stallAfterSeconds;
+
   @Min(1024)
   @Max(65535)
   @JsonPropertyDescription("Port of /healthz, /readyz and /metrics (default 9090).")
@@ -70,5 +82,11 @@ public class WorkerSpec {
     @Max(60000)
     @JsonPropertyDescription("Longest a change waits before it is written, in milliseconds (worker default 200).")
     public Long maxDelayMs;
+
+    @Min(65536)
+    @Max(1073741824)
+    @JsonPropertyDescription("Bytes of change data per destination write: batches are cut by size as well as by rows"
+        + " (worker default 16777216).")
+    public Long maxBytes;
   }
 }

@@ -667,8 +667,7 @@ final class SourceSteps {
     int port = worker.metricsPort != null ? worker.metricsPort : WorkerResources.DEFAULT_METRICS_PORT;
     WorkerResources.Inputs inputs = new WorkerResources.Inputs(image, worker.imagePullPolicy, worker.resources,
         port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
-        worker.batch == null ? null : worker.batch.maxRows, worker.batch == null ? null : worker.batch.maxDelayMs,
-        run.workerTunnel, WorkerResources.podSettings(settings.workerPodDefaults(), worker), settings.workerLogFormat());
+        WorkerResources.Behaviour.of(worker), run.workerTunnel, WorkerResources.podSettings(settings.workerPodDefaults(), worker), settings.workerLogFormat());
     String yaml = WorkerResources.workerYaml(inputs);
     var configMap = owned.apply(run.source, WorkerResources.configMap(run.source, inputs), caches.configMaps());
     var secret = owned.applySecret(run.source, WorkerResources.secret(run.source, inputs), caches.secrets());

@@ -77,7 +77,22 @@ public final class WorkerResources {
   /** Everything a worker needs; {@code tunnel} is null when the source is reached directly. */
   public record Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
       Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
-      Integer batchMaxRows, Long batchMaxDelayMs, Tunnel tunnel, WorkerSpec pod, String logFormat) {}
+      Behaviour behaviour, Tunnel tunnel, WorkerSpec pod, String logFormat) {}
+
+  /** How the worker batches and reacts to stalls and gaps; null fields leave the worker's defaults. */
+  public record Behaviour(Integer batchMaxRows, Long batchMaxBytes, Long batchMaxDelayMs, String onGap,
+      Long stallAfterMs) {
+    public static final Behaviour DEFAULTS = new Behaviour(null, null, null, null, null);
+
+    public static Behaviour of(WorkerSpec worker) {
+      if (worker == null) {
+        return DEFAULTS;
+      }
+      WorkerSpec.Batch batch = worker.batch == null ? new WorkerSpec.Batch() : worker.batch;
+      return new Behaviour(batch.maxRows, batch.maxBytes, batch.maxDelayMs, worker.onGap,
+          worker.stallAfterSeconds == null ? null : worker.stallAfterSeconds * 1000L);
+    }
+  }
 
   /**
    * The pod settings of a source's worker: its spec.worker over the operator's defaults (the chart's
@@ -137,6 +152,12 @@ public final class WorkerResources {
     return selector;
   }
 
+  private static void putIfSet(Map<String, Object> map, String key, Object value) {
+    if (value != null) {
+      map.put(key, value);
+    }
+  }
+
   /** The worker's YAML configuration (no secrets: passwords are files). */
   public static String workerYaml(Inputs in) {
     Map<String, Object> source = new LinkedHashMap<>();
@@ -152,15 +173,17 @@ public final class WorkerResources {
     doc.put("destination", destination);
     doc.put("ignoreColumns", in.ignoreColumns());
     doc.put("metrics", Map.of("port", in.metricsPort()));
-    if (in.batchMaxRows() != null || in.batchMaxDelayMs() != null) {
-      Map<String, Object> batch = new LinkedHashMap<>();
-      if (in.batchMaxRows() != null) {
-        batch.put("maxRows", in.batchMaxRows());
-      }
-      if (in.batchMaxDelayMs() != null) {
-        batch.put("maxDelayMs", in.batchMaxDelayMs());
-      }
+    Behaviour behaviour = in.behaviour();
+    Map<String, Object> batch = new LinkedHashMap<>();
+    putIfSet(batch, "maxRows", behaviour.batchMaxRows());
+    putIfSet(batch, "maxBytes", behaviour.batchMaxBytes());
+    putIfSet(batch, "maxDelayMs", behaviour.batchMaxDelayMs());
+    if (!batch.isEmpty()) {
       doc.put("batch", batch);
+    }
+    putIfSet(doc, "onGap", behaviour.onGap());
+    if (behaviour.stallAfterMs() != null) {
+      doc.put("health", Map.of("stallAfterMs", behaviour.stallAfterMs()));
     }
     if (in.tunnel() != null) {
       Map<String, Object> tunnel = new LinkedHashMap<>();
