@@ -9,7 +9,10 @@ import io.pgtrail.ssh.SshTunnelSettings;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.sink.ChangeSink;
+import io.pgtrail.worker.sink.ChangesTable;
 import io.pgtrail.worker.sink.PendingListCleaner;
+import io.pgtrail.worker.store.StoreMaintenance;
+import io.pgtrail.worker.store.StoreSettings;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -48,13 +51,22 @@ public final class Worker implements Runnable {
       Duration batchMaxDelay,
       Duration reconnectInitialDelay,
       Duration reconnectMaxDelay,
-      SshTunnelSettings sourceTunnel) {
+      SshTunnelSettings sourceTunnel,
+      StoreSettings store) {
+
+    /** Settings with the default audit store (a new changes table partitioned weekly, no retention). */
+    public Settings(ConnectionSettings source, ConnectionSettings destination, String slot, String publication,
+        ColumnFilter ignoreColumns, int batchMaxRows, Duration batchMaxDelay, Duration reconnectInitialDelay,
+        Duration reconnectMaxDelay, SshTunnelSettings sourceTunnel) {
+      this(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxDelay, reconnectInitialDelay,
+          reconnectMaxDelay, sourceTunnel, StoreSettings.DEFAULT);
+    }
 
     public static Settings from(WorkerConfig config, java.util.Map<String, String> env) {
       return new Settings(config.sourceSettings(env), config.destinationSettings(env), config.slot(),
           config.publication(), ColumnFilter.parse(config.ignoreColumns()), config.batch().maxRowsOrDefault(),
           config.batch().maxDelay(), config.reconnect().initialDelay(), config.reconnect().maxDelay(),
-          config.sshTunnelSettings());
+          config.sshTunnelSettings(), config.store().toSettings());
     }
   }
 
@@ -67,6 +79,7 @@ public final class Worker implements Runnable {
   private volatile boolean running;
   private volatile long acknowledgedLsn;
   private SshTunnel tunnel;
+  private StoreMaintenance storeMaintenance;
 
   public Worker(Settings settings, WorkerMetrics metrics) {
     this.settings = settings;
@@ -119,6 +132,9 @@ public final class Worker implements Runnable {
       streaming = false;
       running = false;
       closeTunnel();
+      if (storeMaintenance != null) {
+        storeMaintenance.close();
+      }
       LOG.info("worker stopped; acknowledged {}", LogSequenceNumber.valueOf(acknowledgedLsn));
       stopped.countDown();
     }
@@ -202,7 +218,12 @@ public final class Worker implements Runnable {
       destination = PgConnections.open(settings.destination());
       // a destination that vanishes without closing the socket must not hang a write forever
       destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
+      ChangesTable.ensure(destination, settings.store().layout(), java.time.Instant.now());
       sink = new ChangeSink(destination, metrics::recorded);
+      if (storeMaintenance == null) {
+        storeMaintenance = new StoreMaintenance(settings.destination(), settings.store(), java.time.Clock.systemUTC(),
+            metrics.registry()).start(StoreMaintenance.DEFAULT_INTERVAL);
+      }
       cleaner = new PendingListCleaner(settings.destination(), PendingListCleaner.Schedule.DEFAULT,
           sink::lastCommitNanos);
       ConnectionSettings source = sourceRoute();

@@ -36,6 +36,7 @@ public final class ChangeSink implements AutoCloseable {
   private final CopyManager copy;
   private final RecordedListener listener;
   private final CopyBinaryBuffer batch = new CopyBinaryBuffer();
+  private final UuidV7 ids = new UuidV7();
   private final Map<String, long[]> counts = new HashMap<>();
   private String lastSchema;
   private String lastTable;
@@ -75,6 +76,7 @@ public final class ChangeSink implements AutoCloseable {
 
   public void add(Change change) {
     batch.startRow(ChangesTable.WRITTEN_COLUMNS.size())
+        .uuid(ids.nextBits())
         .text(change.database())
         .text(change.schema())
         .text(change.table())
@@ -208,7 +210,8 @@ public final class ChangeSink implements AutoCloseable {
       copyBatchInto(STAGING);
       try (ResultSet rs = s.executeQuery("WITH inserted AS (INSERT INTO " + ChangesTable.NAME
           + " (" + ChangesTable.columnList() + ") SELECT " + ChangesTable.columnList() + " FROM " + STAGING
-          + " ON CONFLICT (" + ChangesTable.UNIQUE_KEY + ") DO NOTHING RETURNING \"schema\", \"table\", operation)"
+          // no conflict target: the replay key differs between a partitioned and a plain (Bemi) table
+          + " ON CONFLICT DO NOTHING RETURNING \"schema\", \"table\", operation)"
           + " SELECT \"schema\", \"table\", operation, count(*) FROM inserted GROUP BY 1, 2, 3")) {
         while (rs.next()) {
           inserted.put(rs.getString(1) + '\u0000' + rs.getString(2) + '\u0000' + rs.getString(3),

@@ -84,6 +84,14 @@ final class CopyBinaryBuffer {
     return this;
   }
 
+  /** A uuid field: 16 bytes, most significant first. */
+  CopyBinaryBuffer uuid(long[] bits) {
+    putInt(16);
+    putLong(bits[0]);
+    putLong(bits[1]);
+    return this;
+  }
+
   CopyBinaryBuffer int8(long value) {
     putInt(8);
     putLong(value);
