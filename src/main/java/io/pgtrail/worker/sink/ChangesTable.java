@@ -142,9 +142,12 @@ public final class ChangesTable {
         + " WITH (gin_pending_list_limit = " + GIN_PENDING_LIST_LIMIT_KB + ")";
   }
 
-  /** {@link #ensure(Connection, Layout, Instant)} with the default layout, now. */
+  /**
+   * Creates the table with the default layout if absent, and checks its columns; partitions are added only to
+   * a table this call created (the layout of an existing one is the store maintenance's business).
+   */
   public static void ensure(Connection destination) throws SQLException {
-    ensure(destination, Layout.DEFAULT, Instant.now());
+    ensure(destination, Layout.DEFAULT, Instant.now(), false);
   }
 
   /**
@@ -152,13 +155,19 @@ public final class ChangesTable {
    * partitioned table then gets its partitions up to {@code layout.periodsAhead()} periods after {@code now}.
    */
   public static void ensure(Connection destination, Layout layout, Instant now) throws SQLException {
+    ensure(destination, layout, now, true);
+  }
+
+  private static void ensure(Connection destination, Layout layout, Instant now, boolean partitionsOfAnExistingTable)
+      throws SQLException {
     boolean autoCommit = destination.getAutoCommit();
     destination.setAutoCommit(false);
     boolean partitioned;
+    boolean existed;
     try (Statement s = destination.createStatement()) {
       // one creator at a time: two workers starting together must not race on CREATE TABLE
       s.execute("SELECT pg_advisory_xact_lock(hashtext('pgtrail.changes'))");
-      boolean existed = exists(destination);
+      existed = exists(destination);
       if (!existed) {
         List<String> statements = createStatements(layout);
         for (String sql : statements) {
@@ -174,7 +183,7 @@ public final class ChangesTable {
     } finally {
       destination.setAutoCommit(autoCommit);
     }
-    if (partitioned) {
+    if (partitioned && (partitionsOfAnExistingTable || !existed)) {
       ChangesPartitions.ensureAhead(destination, layout.period() == null ? Layout.DEFAULT.period() : layout.period(),
           now, layout.periodsAhead());
     }

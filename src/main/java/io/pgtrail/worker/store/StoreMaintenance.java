@@ -47,7 +47,7 @@ public final class StoreMaintenance implements AutoCloseable {
     this.settings = settings;
     this.clock = clock;
     this.partitionsCreated = Counter.builder()
-        .name("pgtrail_worker_store_partitions_created_total")
+        .name("pgtrail_worker_store_partitions_added_total")
         .help("Partitions of the changes table created ahead of time")
         .register(registry);
     this.partitionsRemoved = Counter.builder()
