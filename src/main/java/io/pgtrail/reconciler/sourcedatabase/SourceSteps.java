@@ -564,7 +564,8 @@ final class SourceSteps {
         spec.worker == null ? null : spec.worker.imagePullPolicy, spec.worker == null ? null : spec.worker.resources,
         port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
         spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxRows,
-        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs, run.workerTunnel);
+        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs, run.workerTunnel,
+        WorkerResources.Store.from(spec.destination));
     String yaml = WorkerResources.workerYaml(inputs);
     OwnedResources.apply(client, run.source, WorkerResources.configMap(run.source, inputs), yaml);
     Secret stored = OwnedResources.applySecret(client, run.source, WorkerResources.secret(run.source, inputs));

@@ -27,7 +27,8 @@ public final class UuidV7 {
     this(System::currentTimeMillis);
   }
 
-  UuidV7(LongSupplier clockMillis) {
+  /** A generator on another millisecond clock (tests). */
+  public UuidV7(LongSupplier clockMillis) {
     this.clockMillis = clockMillis;
     this.random = new SplittableRandom(new SecureRandom().nextLong());
   }
