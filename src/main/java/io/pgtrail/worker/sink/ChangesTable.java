@@ -127,18 +127,34 @@ public final class ChangesTable {
    * same lookups by its leading column and also the record history, in {@code committed_at} order.
    */
   static List<String> indexStatements() {
-    return List.of(
-        "CREATE INDEX IF NOT EXISTS changes_committed_at_index ON changes (committed_at)",
-        "CREATE INDEX IF NOT EXISTS " + HISTORY_INDEX + " ON changes (\"table\", primary_key, committed_at)",
-        "CREATE INDEX IF NOT EXISTS changes_primary_key_index ON changes (primary_key)",
-        "CREATE INDEX IF NOT EXISTS changes_operation_index ON changes (operation)",
-        ginIndex("changes_before_index", "\"before\""),
-        ginIndex("changes_after_index", "\"after\""),
-        ginIndex("changes_context_index", "context"));
+    return indexStatements(NAME);
   }
 
-  private static String ginIndex(String name, String column) {
-    return "CREATE INDEX IF NOT EXISTS " + name + " ON changes USING gin (" + column + " jsonb_path_ops)"
+  /**
+   * The same indexes on {@code table} (named after it): a table built apart and then ATTACHed as a partition
+   * (the bench's pre-fill) has them built in bulk, and ATTACH adopts them instead of building its own.
+   */
+  public static List<String> indexStatements(String table) {
+    return List.of(
+        "CREATE INDEX IF NOT EXISTS " + table + "_committed_at_index ON " + table + " (committed_at)",
+        "CREATE INDEX IF NOT EXISTS " + (table.equals(NAME) ? HISTORY_INDEX : table + "_history_index") + " ON "
+            + table + " (\"table\", primary_key, committed_at)",
+        "CREATE INDEX IF NOT EXISTS " + table + "_primary_key_index ON " + table + " (primary_key)",
+        "CREATE INDEX IF NOT EXISTS " + table + "_operation_index ON " + table + " (operation)",
+        ginIndex(table, table + "_before_index", "\"before\""),
+        ginIndex(table, table + "_after_index", "\"after\""),
+        ginIndex(table, table + "_context_index", "context"));
+  }
+
+  /** The keys of a partition of the partitioned table, as constraints (ATTACH adopts them). */
+  public static List<String> partitionKeyStatements(String table) {
+    return List.of(
+        "ALTER TABLE " + table + " ADD PRIMARY KEY (id, committed_at)",
+        "ALTER TABLE " + table + " ADD UNIQUE (" + PARTITIONED_UNIQUE_KEY + ")");
+  }
+
+  private static String ginIndex(String table, String name, String column) {
+    return "CREATE INDEX IF NOT EXISTS " + name + " ON " + table + " USING gin (" + column + " jsonb_path_ops)"
         + " WITH (gin_pending_list_limit = " + GIN_PENDING_LIST_LIMIT_KB + ")";
   }
 
