@@ -92,7 +92,7 @@ final class StorePrefill {
           + " FROM (SELECT g, (ARRAY['CREATE', 'UPDATE', 'DELETE'])[1 + g % 3] AS op,"
           + "   '" + job.from() + "'::timestamptz + (g - " + job.firstPosition() + ") * interval '" + stepSeconds
           + " seconds' AS at,"
-          + "   jsonb_build_object('id', g % 1000000, 'customer', 'customer-' || (g % 997), 'note', 'note ' || md5(g::text),"
+          + "   jsonb_build_object('id', g % 1000000, 'customer', 'customer-' || (g % 997), 'note', 'note ' || g,"
           + "     'amount', (g % 100000) / 100.0, 'weight', g * 0.001, 'placed_at', '" + job.from() + "'::timestamptz,"
           + "     'attributes', jsonb_build_object('channel', 'web', 'items', g % 7, 'tags', jsonb_build_array('a', 'b')))"
           + "     AS row_json"
