@@ -1,5 +1,7 @@
 package io.pgtrail;
 
+import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,9 +17,7 @@ import picocli.CommandLine.Command;
         io.pgtrail.cli.SqlCommand.class,
         io.pgtrail.cli.StoreCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
-        io.pgtrail.worker.bench.BenchCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
-        io.pgtrail.demo.DemoCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -31,9 +31,36 @@ public final class Main implements Runnable {
     return commandLine().execute(args);
   }
 
+  /**
+   * Tool-only subcommands: present in target/pgtrail.jar, left out of the production runtime jar
+   * (and so of the image), which carries no embedded PostgreSQL and no mock API server.
+   */
+  static final List<String> TOOL_COMMANDS = List.of(
+      "io.pgtrail.worker.bench.BenchCommand",
+      "io.pgtrail.demo.DemoCommand");
+
   /** The configured command line, for callers that redirect its output. */
   public static CommandLine commandLine() {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    CommandLine commandLine = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    for (String className : TOOL_COMMANDS) {
+      toolCommand(className).ifPresent(commandLine::addSubcommand);
+    }
+    giveEveryCommandTheVersion(commandLine);
+    return commandLine;
+  }
+
+  /** {@code pgtrail <any command> --version} prints the build's version, not an empty line. */
+  private static void giveEveryCommandTheVersion(CommandLine commandLine) {
+    commandLine.getCommandSpec().versionProvider(new Version());
+    commandLine.getSubcommands().values().forEach(Main::giveEveryCommandTheVersion);
+  }
+
+  private static Optional<Class<?>> toolCommand(String className) {
+    try {
+      return Optional.of(Class.forName(className, false, Main.class.getClassLoader()));
+    } catch (ClassNotFoundException | LinkageError absentFromThisArtifact) {
+      return Optional.empty();
+    }
   }
 
   @Override
@@ -44,8 +71,7 @@ public final class Main implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"pgtrail " + (v == null ? "development" : v)};
+      return new String[] {BuildVersion.current().describe()};
     }
   }
 }

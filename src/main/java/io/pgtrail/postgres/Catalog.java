@@ -29,7 +29,12 @@ final class Catalog {
   record RoleFacts(String name, boolean superuser, boolean replication, boolean createRole,
       boolean rdsReplication, boolean rdsSuperuser, boolean cloudSqlSuperuser, boolean createOnDatabase) {}
 
-  record TableFacts(QualifiedName name, char replicaIdentity, boolean owned, boolean hasPrimaryKey) {}
+  /**
+   * A trackable table; {@code leftOut} and {@code keyOnly} predict what setup by the current role can make
+   * of its identity (and of its partitions'): left out of tracking, or tracked with key-only before images.
+   */
+  record TableFacts(QualifiedName name, char replicaIdentity, boolean owned, boolean hasPrimaryKey, boolean leftOut,
+      boolean keyOnly) {}
 
   record PublicationFacts(String name, boolean allTables, boolean owned, String comment,
       Set<QualifiedName> publishedTables, Set<QualifiedName> memberTables, Set<String> memberSchemas) {}
@@ -78,21 +83,23 @@ final class Catalog {
     return names;
   }
 
-  /** Ordinary and partitioned user tables (partitions are reached through their root). */
+  /**
+   * The tables pgtrail may track (ordinary and partitioned top-level tables, not extension members, not
+   * pgtrail's own), by the same predicate the plan and the event trigger use.
+   */
   static List<TableFacts> userTables(Connection c) throws SQLException {
     List<TableFacts> tables = new ArrayList<>();
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT n.nspname, c.relname, c.relreplident,"
             + " pg_has_role(c.relowner, 'USAGE'),"
-            + " EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)"
+            + " EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),"
+            + " " + TrackingSql.willBeLeftOut("c") + ", " + TrackingSql.keyOnlyBeforeImages("c")
             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'"
-            + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-            + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
+            + " WHERE " + TrackingSql.trackable("c", "n")
             + " ORDER BY 1, 2")) {
       while (rs.next()) {
         tables.add(new TableFacts(new QualifiedName(rs.getString(1), rs.getString(2)),
-            rs.getString(3).charAt(0), rs.getBoolean(4), rs.getBoolean(5)));
+            rs.getString(3).charAt(0), rs.getBoolean(4), rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
       }
     }
     return tables;
@@ -147,50 +154,6 @@ final class Catalog {
       }
     }
     return result;
-  }
-
-  static boolean eventTriggerExists(Connection c, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_event_trigger WHERE evtname = ?")) {
-      ps.setString(1, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
-  }
-
-  /** The body of a function or procedure, if it exists. */
-  static Optional<String> routineSource(Connection c, String schema, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT p.prosrc FROM pg_proc p"
-        + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ? AND p.proname = ?")) {
-      ps.setString(1, schema);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-      }
-    }
-  }
-
-  /** Schemas holding a function of that name (the context function may live in any schema). */
-  static Set<String> schemasWithFunction(Connection c, String name) throws SQLException {
-    Set<String> result = new LinkedHashSet<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname FROM pg_proc p"
-        + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = ? ORDER BY 1")) {
-      ps.setString(1, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          result.add(rs.getString(1));
-        }
-      }
-    }
-    return result;
-  }
-
-  /** Tables that already have a row trigger calling the Bemi context function (Bemi's or ours). */
-  static Set<QualifiedName> tablesWithContextTrigger(Connection c) throws SQLException {
-    return names(c, "SELECT n.nspname, cl.relname FROM pg_trigger t"
-        + " JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class cl ON cl.oid = t.tgrelid"
-        + " JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE p.proname = ? AND NOT t.tgisinternal",
-        CONTEXT_FUNCTION);
   }
 
   static boolean roleExists(Connection c, String role) throws SQLException {

@@ -41,7 +41,6 @@ public final class Preflight {
     Optional<Catalog.PublicationFacts> publication =
         Catalog.publication(connection, request.publication(), server.major());
     Optional<ReplicationSlots.SlotStatus> slot = ReplicationSlots.read(connection, request.slot());
-    PublicationShape shape = PublicationShape.forScope(request.scope(), scope.tableNames(), server.major());
 
     List<CheckResult> checks = new ArrayList<>();
     checks.add(serverVersion(server));
@@ -50,7 +49,7 @@ public final class Preflight {
     checks.add(replicationSlots(server, slot.isPresent()));
     checks.add(walSenders(server));
     checks.add(pooler());
-    checks.add(publicationRight(role, shape, publication));
+    checks.add(publicationRight(role, publication));
     checks.add(tableOwnership(scope, publication));
     checks.add(eventTriggerRight(role));
     checks.add(trackedTables(scope));
@@ -147,8 +146,7 @@ public final class Preflight {
     return CheckResult.ok(CheckId.POOLER, target.host() + ":" + target.port());
   }
 
-  private CheckResult publicationRight(Catalog.RoleFacts role, PublicationShape shape,
-      Optional<Catalog.PublicationFacts> publication) {
+  private CheckResult publicationRight(Catalog.RoleFacts role, Optional<Catalog.PublicationFacts> publication) {
     if (publication.isPresent() && !publication.get().owned() && !role.superuser()) {
       return CheckResult.failed(CheckId.PUBLICATION_PRIVILEGE,
           "publication " + Identifiers.quote(request.publication()) + " belongs to another role",
@@ -160,27 +158,34 @@ public final class Preflight {
           "Run GRANT CREATE ON DATABASE " + Identifiers.quote(target.database()) + " TO "
               + Identifiers.quote(role.name()) + ";");
     }
-    if (shape.needsSuperuser() && !role.superuser()) {
-      return CheckResult.failed(CheckId.PUBLICATION_PRIVILEGE,
-          (shape.allTables() ? "FOR ALL TABLES" : "FOR TABLES IN SCHEMA") + " needs a superuser",
-          ProviderGuide.superuserForPublication(provider));
-    }
-    return CheckResult.ok(CheckId.PUBLICATION_PRIVILEGE,
-        shape.allTables() ? "FOR ALL TABLES" : shape.schemas().isEmpty() ? "FOR TABLE list" : "FOR TABLES IN SCHEMA");
+    return CheckResult.ok(CheckId.PUBLICATION_PRIVILEGE, "a table-list publication (publish_via_partition_root)");
   }
 
+  /**
+   * Tables setup cannot make safe to publish are left out (never published so that their UPDATE or DELETE
+   * would fail), and tables whose DEFAULT identity it may not change keep key-only before images: both are
+   * findings, not failures, because tracking the rest is still right.
+   */
   private CheckResult tableOwnership(ScopeResolution scope, Optional<Catalog.PublicationFacts> publication) {
-    Set<QualifiedName> published = publication.map(Catalog.PublicationFacts::publishedTables).orElse(Set.of());
-    List<QualifiedName> notOwned = scope.tables().stream()
-        .filter(t -> !t.owned())
-        .filter(t -> t.replicaIdentity() != 'f' || !published.contains(t.name()))
-        .map(Catalog.TableFacts::name)
-        .toList();
-    if (!notOwned.isEmpty()) {
-      return CheckResult.failed(CheckId.TABLE_OWNERSHIP,
-          notOwned.size() + " tracked table(s) not owned: " + list(notOwned), ProviderGuide.tableOwnership(provider));
+    List<QualifiedName> leftOut = scope.tables().stream().filter(Catalog.TableFacts::leftOut)
+        .map(Catalog.TableFacts::name).toList();
+    List<QualifiedName> keyOnly = scope.tables().stream().filter(t -> !t.leftOut() && t.keyOnly())
+        .map(Catalog.TableFacts::name).toList();
+    if (leftOut.isEmpty() && keyOnly.isEmpty()) {
+      return CheckResult.ok(CheckId.TABLE_OWNERSHIP, "all " + scope.tables().size()
+          + " tracked tables can be given REPLICA IDENTITY FULL or keep the identity they have");
     }
-    return CheckResult.ok(CheckId.TABLE_OWNERSHIP, "all " + scope.tables().size() + " tracked tables can be altered");
+    List<String> observed = new ArrayList<>();
+    if (!leftOut.isEmpty()) {
+      observed.add(leftOut.size() + " table(s) will be left out of tracking (no usable replica identity, and not"
+          + " owned by this role, or REPLICA IDENTITY NOTHING): " + list(leftOut));
+    }
+    if (!keyOnly.isEmpty()) {
+      observed.add(keyOnly.size() + " table(s) will be recorded with key-only before images (their identity is"
+          + " USING INDEX, or DEFAULT and not owned by this role): " + list(keyOnly));
+    }
+    return CheckResult.warning(CheckId.TABLE_OWNERSHIP, String.join("; ", observed),
+        ProviderGuide.tableOwnership(provider));
   }
 
   private CheckResult eventTriggerRight(Catalog.RoleFacts role) {

@@ -46,17 +46,6 @@ final class ProviderGuide {
     };
   }
 
-  static String superuserForPublication(Provider provider) {
-    return switch (provider) {
-      case AWS_RDS -> "A publication FOR ALL TABLES or FOR TABLES IN SCHEMA needs superuser rights, which RDS "
-          + "does not give: list the tables to track instead (TrackingPolicy tables, or --tables).";
-      case SUPABASE, RENDER, NEON, GCP_CLOUD_SQL -> "A publication FOR ALL TABLES or FOR TABLES IN SCHEMA needs "
-          + "superuser rights the platform does not give: list the tables to track instead.";
-      case SELF_MANAGED -> "A publication FOR ALL TABLES or FOR TABLES IN SCHEMA needs a superuser: connect as "
-          + "one for setup, or list the tables to track instead.";
-    };
-  }
-
   static String eventTrigger(Provider provider) {
     return switch (provider) {
       case AWS_RDS -> "Event triggers need the rds_superuser role: run GRANT rds_superuser TO <user>; or turn "
@@ -70,7 +59,8 @@ final class ProviderGuide {
   }
 
   static String tableOwnership(Provider provider) {
-    return "REPLICA IDENTITY FULL and per-table publications need the table owner (or a member of the owner "
-        + "role): connect as the owner, run GRANT <owner> TO <user>; or stop tracking these tables.";
+    return "REPLICA IDENTITY FULL and adding a table to a publication need the table's owner (or a member of the "
+        + "owner role): connect as the owner, run GRANT <owner> TO <user>; or give the table a primary key or "
+        + "REPLICA IDENTITY FULL yourself. Tables left out are never published in a way that breaks their writes.";
   }
 }

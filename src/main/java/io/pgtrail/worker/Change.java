@@ -18,7 +18,8 @@ public record Change(
     long transactionId,
     long position) {
 
-  public enum Operation { CREATE, UPDATE, DELETE, TRUNCATE }
+  /** MESSAGE: a record of pgtrail's own, such as a gap record (Bemi's CHECK constraint allows it). */
+  public enum Operation { CREATE, UPDATE, DELETE, TRUNCATE, MESSAGE }
 
   public static final String EMPTY_JSON = "{}";
 }

@@ -19,37 +19,51 @@ import java.util.function.Consumer;
 
 /**
  * Turns decoded pgoutput messages into {@link Change}s: keeps the relation cache (a new Relation message
- * replaces the cached one), the current transaction and its application context, fills unchanged TOAST
- * values from the old image and drops UPDATEs that touched only ignored columns. No I/O of its own.
+ * replaces the cached one), the current transaction and its application context (a Bemi {@code _bemi}
+ * message for the next row change only; Sequin transaction annotations for the rest of the transaction
+ * until cleared), fills unchanged TOAST values from the old image and drops UPDATEs that touched only
+ * ignored columns. No I/O of its own.
  */
 public final class ChangeAssembler {
-  /** Bemi's context protocol: transactional logical messages with this prefix carry JSON. */
+  /** Bemi's context protocol: a transactional logical message with this prefix carries the JSON context of the next row change. */
   public static final String CONTEXT_PREFIX = "_bemi";
+  /** Sequin's transaction annotations: JSON for the changes that follow in the transaction, until cleared. */
+  public static final String ANNOTATIONS_SET_PREFIX = "sequin:transaction_annotations.set";
+  public static final String ANNOTATIONS_CLEAR_PREFIX = "sequin:transaction_annotations.clear";
   /** A context that is not a JSON object is kept as a string under this key. */
   public static final String MALFORMED_CONTEXT_KEY = "_malformed_context";
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final int TEXT_ARRAY = 1009;
 
   private final String database;
   private final ColumnFilter ignoreColumns;
   private final PrimaryKeys primaryKeys;
+  private final TypeCatalog types;
   private final Runnable onMalformedContext;
   private final Map<Integer, CachedRelation> relations = new HashMap<>();
-  private final Map<Integer, String> typeNames = new HashMap<>();
 
   private long transactionId;
   private long committedAtMicros;
-  private String context = Change.EMPTY_JSON;
+  /** Bemi: the context of the next row change only. */
+  private String nextRowContext;
+  /** Sequin: the context of every following change of the transaction, until cleared. */
+  private String transactionAnnotations;
 
-  private record CachedRelation(Relation relation, int[] keyColumns, int[] effectiveTypes) {}
+  private record CachedRelation(Relation relation, int[] keyColumns, PgType[] types) {}
 
+  /** Values of built-in types only (no catalog): for offline decoding. */
   public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys,
+      Runnable onMalformedContext) {
+    this(database, ignoreColumns, primaryKeys, TypeCatalog.builtinsOnly(), onMalformedContext);
+  }
+
+  public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys, TypeCatalog types,
       Runnable onMalformedContext) {
     this.database = database;
     this.ignoreColumns = ignoreColumns;
     this.primaryKeys = primaryKeys;
+    this.types = types;
     this.onMalformedContext = onMalformedContext;
   }
 
@@ -58,16 +72,16 @@ public final class ChangeAssembler {
     if (message instanceof PgOutputMessage.Begin begin) {
       transactionId = begin.xid();
       committedAtMicros = toUnixMicros(begin.commitTimeMicros());
-      context = Change.EMPTY_JSON;
+      clearContexts();
     } else if (message instanceof PgOutputMessage.Commit) {
-      context = Change.EMPTY_JSON;
+      clearContexts();
     } else if (message instanceof Relation relation) {
       relations.put(relation.oid(), cache(relation));
-    } else if (message instanceof PgOutputMessage.Type type) {
-      typeNames.put(type.oid(), type.name());
+    } else if (message instanceof PgOutputMessage.Type) {
+      // user-defined types are read from the catalog with each Relation message (TypeCatalog)
     } else if (message instanceof PgOutputMessage.Message m) {
-      if (m.transactional() && CONTEXT_PREFIX.equals(m.prefix())) {
-        context = contextJson(m.content());
+      if (m.transactional()) {
+        takeContext(m);
       }
     } else if (message instanceof PgOutputMessage.Insert insert) {
       CachedRelation r = relation(insert.relationOid());
@@ -80,6 +94,7 @@ public final class ChangeAssembler {
       out.accept(change(r, Change.Operation.DELETE, delete.oldTuple(), null,
           rowJson(r, delete.oldTuple(), null, delete.oldKind() == 'K'), Change.EMPTY_JSON, lsn, queuedAtMicros));
     } else if (message instanceof PgOutputMessage.Truncate truncate) {
+      String context = rowContext(); // one statement, one context for all its tables
       for (int oid : truncate.relationOids()) {
         Relation r = relation(oid).relation();
         out.accept(new Change(database, r.namespace(), r.name(), null, Change.Operation.TRUNCATE,
@@ -120,7 +135,7 @@ public final class ChangeAssembler {
       String before, String after, long lsn, long queuedAtMicros) {
     Relation rel = r.relation();
     return new Change(database, rel.namespace(), rel.name(), primaryKey(r, now != null ? now : old, old),
-        operation, before, after, context, committedAtMicros, queuedAtMicros, transactionId, lsn);
+        operation, before, after, rowContext(), committedAtMicros, queuedAtMicros, transactionId, lsn);
   }
 
   private CachedRelation relation(int oid) {
@@ -143,13 +158,11 @@ public final class ChangeAssembler {
         }
       }
     }
-    int[] types = new int[relation.columns().size()];
-    for (int i = 0; i < types.length; i++) {
-      int oid = relation.columns().get(i).typeOid();
-      String customName = typeNames.get(oid);
-      types[i] = customName != null && customName.startsWith("_") ? TEXT_ARRAY : oid;
+    int[] typeOids = new int[relation.columns().size()];
+    for (int i = 0; i < typeOids.length; i++) {
+      typeOids[i] = relation.columns().get(i).typeOid();
     }
-    return new CachedRelation(relation, keyColumns, types);
+    return new CachedRelation(relation, keyColumns, types.resolve(typeOids));
   }
 
   /**
@@ -168,7 +181,7 @@ public final class ChangeAssembler {
     try (JsonGenerator g = JSON.createGenerator(w)) {
       g.writeStartArray();
       for (int column : keys) {
-        PgValues.write(g, column < 0 ? 0 : r.effectiveTypes()[column], column < 0 ? null : value(row, old, column));
+        PgValues.write(g, column < 0 ? PgType.STRING : r.types()[column], column < 0 ? null : value(row, old, column));
       }
       g.writeEndArray();
     } catch (IOException e) {
@@ -207,7 +220,7 @@ public final class ChangeAssembler {
           text = old.value(i);
         }
         g.writeFieldName(columns.get(i).name());
-        PgValues.write(g, r.effectiveTypes()[i], text);
+        PgValues.write(g, r.types()[i], text);
       }
       g.writeEndObject();
     } catch (IOException e) {
@@ -216,8 +229,38 @@ public final class ChangeAssembler {
     return w.toString();
   }
 
+  private void clearContexts() {
+    nextRowContext = null;
+    transactionAnnotations = null;
+  }
+
+  private void takeContext(PgOutputMessage.Message m) {
+    switch (m.prefix()) {
+      case CONTEXT_PREFIX -> nextRowContext = contextJson(m.content());
+      case ANNOTATIONS_SET_PREFIX -> transactionAnnotations = contextJson(m.content());
+      case ANNOTATIONS_CLEAR_PREFIX -> transactionAnnotations = null;
+      default -> { } // another application's message
+    }
+  }
+
+  /**
+   * The context of the row change being assembled: its own Bemi context (used up by it, as Bemi pairs one
+   * message with the one change that follows), else the transaction's Sequin annotations, else {}.
+   */
+  private String rowContext() {
+    String own = nextRowContext;
+    if (own != null) {
+      nextRowContext = null;
+      return own;
+    }
+    return transactionAnnotations != null ? transactionAnnotations : Change.EMPTY_JSON;
+  }
+
   private String contextJson(byte[] content) {
     String text = new String(content, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return Change.EMPTY_JSON; // an emptied context (Supabase: bemi_set_context('')) means none
+    }
     try {
       JsonNode node = MAPPER.readTree(text);
       if (node != null && node.isObject()) {

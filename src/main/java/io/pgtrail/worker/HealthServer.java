@@ -10,13 +10,24 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
-/** {@code /metrics} (Prometheus text), {@code /healthz} (the loop is alive) and {@code /readyz} (streaming). */
+/**
+ * {@code /metrics} (Prometheus text), {@code /healthz} (the loop is alive) and {@code /readyz} (streaming
+ * and making progress: it fails while the worker retries, is stalled or stopped, and when the acknowledged
+ * position has not moved for {@code health.stallAfterMs} while the slot has data).
+ */
 public final class HealthServer implements AutoCloseable {
   private final HttpServer server;
 
   public HealthServer(int port, WorkerMetrics metrics, BooleanSupplier alive, BooleanSupplier ready)
       throws IOException {
+    this(port, metrics, alive, ready, () -> ready.getAsBoolean() ? "streaming" : "not streaming");
+  }
+
+  /** {@code /readyz} answers {@code ready}, with {@code describe} as its body (e.g. why it is not ready). */
+  public HealthServer(int port, WorkerMetrics metrics, BooleanSupplier alive, BooleanSupplier ready,
+      Supplier<String> describe) throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 0);
     PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     server.createContext("/metrics", exchange -> {
@@ -25,7 +36,11 @@ public final class HealthServer implements AutoCloseable {
       respond(exchange, 200, writer.getContentType(), body.toByteArray());
     });
     server.createContext("/healthz", exchange -> status(exchange, alive.getAsBoolean(), "alive", "stopped"));
-    server.createContext("/readyz", exchange -> status(exchange, ready.getAsBoolean(), "streaming", "not streaming"));
+    server.createContext("/readyz", exchange -> {
+      boolean ok = ready.getAsBoolean();
+      respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8",
+          (describe.get() + "\n").getBytes(StandardCharsets.UTF_8));
+    });
     server.setExecutor(Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "pgtrail-http");
       t.setDaemon(true);

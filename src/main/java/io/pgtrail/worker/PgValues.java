@@ -1,85 +1,185 @@
 package io.pgtrail.worker;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import java.util.Map;
+import java.io.CharArrayWriter;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
- * Turns a PostgreSQL value in its text form into JSON by type: numbers stay numbers (numeric keeps every
- * digit), booleans become booleans, json/jsonb are embedded, arrays become JSON arrays, bytea stays the
- * {@code \x} hex text, everything else is its text form as a JSON string.
+ * Turns a PostgreSQL value in its text output form into the JSON that {@code to_jsonb()} gives for it,
+ * by its {@link PgType}: numbers stay numbers (every digit kept; NaN and the infinities become strings,
+ * as in to_jsonb), booleans become booleans, json/jsonb are embedded, timestamps become ISO 8601
+ * ({@code 2024-01-02T03:04:05}, with {@code +00:00} style offsets), arrays (and int2vector/oidvector)
+ * become JSON arrays, composites JSON objects, hstore an object of strings, bytea its hex text; every
+ * other type its text output as a JSON string. See docs/values.md.
+ *
+ * <p>The text forms assumed are those of the session settings {@link #useCanonicalOutput} sets. A value
+ * whose text cannot be parsed as its type says (which a type changed behind the worker's back could
+ * cause) is recorded as its text, as a JSON string, rather than lost.
  */
 public final class PgValues {
-  static final int BOOL = 16;
-  static final int BYTEA = 17;
-  static final int INT8 = 20;
-  static final int INT2 = 21;
-  static final int INT4 = 23;
-  static final int OID = 26;
-  static final int JSON = 114;
-  static final int FLOAT4 = 700;
-  static final int FLOAT8 = 701;
-  static final int NUMERIC = 1700;
-  static final int JSONB = 3802;
-  static final int TEXT = 25;
+  private static final JsonFactory JSON = new JsonFactory();
 
-  /** Built-in array types and their element types (custom arrays fall back to text). */
-  private static final Map<Integer, Integer> ARRAY_ELEMENTS = Map.ofEntries(
-      Map.entry(1000, BOOL), Map.entry(1001, BYTEA), Map.entry(1005, INT2), Map.entry(1007, INT4),
-      Map.entry(1016, INT8), Map.entry(1028, OID), Map.entry(1021, FLOAT4), Map.entry(1022, FLOAT8),
-      Map.entry(1231, NUMERIC), Map.entry(199, JSON), Map.entry(3807, JSONB), Map.entry(1009, TEXT),
-      Map.entry(1015, TEXT), Map.entry(1014, TEXT), Map.entry(1003, TEXT), Map.entry(2951, TEXT),
-      Map.entry(1115, TEXT), Map.entry(1185, TEXT), Map.entry(1182, TEXT), Map.entry(1183, TEXT),
-      Map.entry(1270, TEXT), Map.entry(1187, TEXT), Map.entry(651, TEXT), Map.entry(1041, TEXT),
-      Map.entry(1040, TEXT), Map.entry(143, TEXT), Map.entry(1002, TEXT), Map.entry(3643, TEXT),
-      Map.entry(1561, TEXT), Map.entry(1563, TEXT), Map.entry(791, TEXT));
-
-  private static final com.fasterxml.jackson.core.JsonFactory ARRAY_JSON = new com.fasterxml.jackson.core.JsonFactory();
+  /**
+   * The output settings of the replication session: the worker's values do not depend on the server's
+   * defaults, and timestamptz values are rendered in UTC whatever the source's time zone.
+   */
+  public static final String CANONICAL_OUTPUT_SQL = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY';"
+      + " SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'";
 
   private PgValues() {}
 
+  /** Runs {@link #CANONICAL_OUTPUT_SQL} on the replication connection, before the stream starts. */
+  public static void useCanonicalOutput(Connection replication) throws SQLException {
+    try (Statement s = replication.createStatement()) {
+      s.execute(CANONICAL_OUTPUT_SQL);
+    }
+  }
+
+  /** For callers that know only a built-in type OID (no catalog). */
   public static void write(JsonGenerator g, int typeOid, String text) throws IOException {
+    write(g, PgType.builtin(typeOid), text);
+  }
+
+  public static void write(JsonGenerator g, PgType type, String text) throws IOException {
     if (text == null) {
       g.writeNull();
       return;
     }
-    switch (typeOid) {
-      case INT2, INT4, INT8, OID -> g.writeNumber(text);
-      case FLOAT4, FLOAT8, NUMERIC -> writeDecimal(g, text);
-      case BOOL -> g.writeBoolean(text.equals("t"));
-      case JSON, JSONB -> g.writeRawValue(text);
-      case BYTEA -> g.writeString(byteaHex(text));
-      default -> {
-        Integer element = ARRAY_ELEMENTS.get(typeOid);
-        if (element != null) {
-          writeArray(g, text, element);
-        } else {
-          g.writeString(text);
-        }
-      }
+    switch (type.form()) {
+      case ARRAY, VECTOR, COMPOSITE, HSTORE -> writeParsedOrText(g, type, text);
+      default -> writeScalar(g, type, text);
     }
   }
 
-  /** Parsed into its own buffer first, so a literal that cannot be parsed is still recorded as text. */
-  private static void writeArray(JsonGenerator g, String text, int elementType) throws IOException {
-    java.io.StringWriter json = new java.io.StringWriter(text.length() + 8);
-    try (JsonGenerator arrayGenerator = ARRAY_JSON.createGenerator(json)) {
-      new ArrayParser(text, elementType).writeTo(arrayGenerator);
+  /** Parsed into a buffer first, so a literal that cannot be parsed is still recorded, as text. */
+  private static void writeParsedOrText(JsonGenerator g, PgType type, String text) throws IOException {
+    StructuredBuffer buffer = BUFFER.get();
+    buffer.reset();
+    try {
+      writeStructured(buffer.generator, type, text);
+      buffer.generator.flush();
     } catch (RuntimeException unparseable) {
+      buffer.discardGenerator();
       g.writeString(text);
       return;
     }
-    g.writeRawValue(json.toString());
+    g.writeRawValue(buffer.chars(), 0, buffer.size());
   }
 
-  /** NaN and infinities have no JSON number; they stay strings. */
-  private static void writeDecimal(JsonGenerator g, String text) throws IOException {
+  /** One per thread: a generator kept open across values (no separator between root values). */
+  private static final ThreadLocal<StructuredBuffer> BUFFER = ThreadLocal.withInitial(StructuredBuffer::new);
+
+  private static final class StructuredBuffer extends CharArrayWriter {
+    private static final int KEEP_CHARS = 1 << 16;
+    JsonGenerator generator = newGenerator();
+
+    private JsonGenerator newGenerator() {
+      try {
+        return JSON.createGenerator(this).setRootValueSeparator(null);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** A parse failure leaves the generator inside a half-written value. */
+    void discardGenerator() {
+      generator = newGenerator();
+    }
+
+    @Override
+    public void reset() {
+      super.reset();
+      if (buf.length > KEEP_CHARS) {
+        buf = new char[1024];
+      }
+    }
+
+    char[] chars() {
+      return buf;
+    }
+  }
+
+  private static void writeStructured(JsonGenerator g, PgType type, String text) throws IOException {
+    if (text == null) {
+      g.writeNull();
+      return;
+    }
+    switch (type.form()) {
+      case ARRAY -> new Literal(text).array(g, type);
+      case VECTOR -> writeVector(g, type, text);
+      case COMPOSITE -> new Literal(text).record(g, type);
+      case HSTORE -> new Literal(text).hstore(g);
+      default -> writeScalar(g, type, text);
+    }
+  }
+
+  private static void writeScalar(JsonGenerator g, PgType type, String text) throws IOException {
+    switch (type.form()) {
+      case NUMBER -> writeNumber(g, text);
+      case BOOL -> g.writeBoolean(text.equals("t"));
+      case JSON -> g.writeRawValue(text);
+      case TIMESTAMP -> g.writeString(isoTimestamp(text, false));
+      case TIMESTAMPTZ -> g.writeString(isoTimestamp(text, true));
+      case BYTEA -> g.writeString(byteaHex(text));
+      default -> g.writeString(text);
+    }
+  }
+
+  /** NaN and the infinities have no JSON number; to_jsonb makes them strings too. */
+  private static void writeNumber(JsonGenerator g, String text) throws IOException {
     char first = text.charAt(0);
     if (first == 'N' || first == 'I' || (first == '-' && text.length() > 1 && text.charAt(1) == 'I')) {
       g.writeString(text);
     } else {
       g.writeNumber(text);
     }
+  }
+
+  /** int2vector and oidvector print their elements separated by single spaces. */
+  private static void writeVector(JsonGenerator g, PgType type, String text) throws IOException {
+    g.writeStartArray();
+    int start = 0;
+    while (start < text.length()) {
+      int end = text.indexOf(' ', start);
+      if (end < 0) {
+        end = text.length();
+      }
+      if (end > start) {
+        writeScalar(g, type.element(), text.substring(start, end));
+      }
+      start = end + 1;
+    }
+    g.writeEndArray();
+  }
+
+  /**
+   * ISO 8601 as to_jsonb writes it: {@code T} between date and time, offsets with minutes
+   * ({@code +05:30}, {@code +00:00}); {@code infinity}, {@code -infinity} and the {@code BC} suffix stay.
+   */
+  static String isoTimestamp(String text, boolean withZone) {
+    int space = text.indexOf(' ');
+    if (space < 0 || !Character.isDigit(text.charAt(0))) {
+      return text;
+    }
+    boolean bc = text.endsWith(" BC");
+    int end = bc ? text.length() - 3 : text.length();
+    StringBuilder iso = new StringBuilder(text.length() + 4).append(text, 0, space).append('T')
+        .append(text, space + 1, end);
+    if (withZone) {
+      int sign = Math.max(text.lastIndexOf('+', end - 1), text.lastIndexOf('-', end - 1));
+      if (sign > space && end - sign == 3) {
+        iso.append(":00");
+      }
+    }
+    if (bc) {
+      iso.append(" BC");
+    }
+    return iso.toString();
   }
 
   /** The hex form whatever {@code bytea_output} the server uses. */
@@ -105,80 +205,173 @@ public final class PgValues {
     return hex.toString();
   }
 
-  /** PostgreSQL's array text form: {@code {1,NULL,"a b"}}, nested for more dimensions. */
-  private static final class ArrayParser {
+  /** A cursor over one literal in PostgreSQL's array, record or hstore text form. */
+  private static final class Literal {
     private final String text;
-    private final int elementType;
     private int pos;
 
-    ArrayParser(String text, int elementType) {
+    Literal(String text) {
       this.text = text;
-      this.elementType = elementType;
-      // explicit bounds such as [0:1]={..} precede the braces
-      this.pos = text.startsWith("[") ? text.indexOf('=') + 1 : 0;
     }
 
-    void writeTo(JsonGenerator g) throws IOException {
-      array(g);
+    /** {@code {1,NULL,"a b"}}, nested for more dimensions, optionally after bounds like {@code [0:1]=}. */
+    void array(JsonGenerator g, PgType type) throws IOException {
+      if (text.startsWith("[")) {
+        pos = text.indexOf('=') + 1;
+      }
+      arrayLevel(g, type);
+      requireEnd();
     }
 
-    private void array(JsonGenerator g) throws IOException {
+    private void arrayLevel(JsonGenerator g, PgType type) throws IOException {
       expect('{');
       g.writeStartArray();
-      if (text.charAt(pos) == '}') {
+      if (peek() == '}') {
         pos++;
         g.writeEndArray();
         return;
       }
+      char delimiter = type.delimiter();
       while (true) {
-        char c = text.charAt(pos);
+        char c = peek();
         if (c == '{') {
-          array(g);
+          arrayLevel(g, type);
         } else if (c == '"') {
-          write(g, elementType, quoted());
+          writeStructured(g, type.element(), quoted());
         } else {
-          String raw = unquoted();
-          write(g, elementType, raw.equals("NULL") ? null : raw);
+          String raw = unquoted(delimiter, '}');
+          writeStructured(g, type.element(), raw.equals("NULL") ? null : raw);
         }
-        char sep = text.charAt(pos++);
-        if (sep == '}') {
+        char separator = next();
+        if (separator == '}') {
           break;
         }
-        if (sep != ',') {
+        if (separator != delimiter) {
           throw new IllegalArgumentException("malformed array literal near position " + pos);
         }
       }
       g.writeEndArray();
     }
 
-    private String quoted() {
-      StringBuilder sb = new StringBuilder();
-      pos++;
+    /** {@code (1,,"a ""b""",\,)}: an empty field is NULL, quotes double, backslashes escape. */
+    void record(JsonGenerator g, PgType type) throws IOException {
+      String[] names = type.fieldNames();
+      PgType[] types = type.fieldTypes();
+      expect('(');
+      g.writeStartObject();
+      for (int i = 0; i < names.length; i++) {
+        g.writeFieldName(names[i]);
+        writeStructured(g, types[i], recordField());
+        char separator = next();
+        if (separator != (i == names.length - 1 ? ')' : ',')) {
+          throw new IllegalArgumentException("record literal does not have " + names.length + " fields");
+        }
+      }
+      if (names.length == 0) {
+        expect(')');
+      }
+      g.writeEndObject();
+      requireEnd();
+    }
+
+    private String recordField() {
+      StringBuilder field = new StringBuilder();
+      boolean present = false;
+      boolean inQuotes = false;
       while (true) {
-        char c = text.charAt(pos++);
+        char c = peek();
+        if (!inQuotes && (c == ',' || c == ')')) {
+          return present ? field.toString() : null;
+        }
+        present = true;
+        pos++;
         if (c == '"') {
-          return sb.toString();
+          if (inQuotes && peek() == '"') {
+            field.append('"');
+            pos++;
+          } else {
+            inQuotes = !inQuotes;
+          }
+        } else if (c == '\\') {
+          field.append(next());
+        } else {
+          field.append(c);
         }
-        if (c == '\\') {
-          c = text.charAt(pos++);
-        }
-        sb.append(c);
       }
     }
 
-    private String unquoted() {
+    /** {@code "a"=>"1", "b"=>NULL}: an object of strings, as the extension's cast to json gives. */
+    void hstore(JsonGenerator g) throws IOException {
+      g.writeStartObject();
+      skipSpaces();
+      while (pos < text.length()) {
+        g.writeFieldName(quoted());
+        skipSpaces();
+        expect('=');
+        expect('>');
+        skipSpaces();
+        if (peek() == '"') {
+          g.writeString(quoted());
+        } else {
+          String raw = unquoted(',', ',');
+          if (!raw.equals("NULL")) {
+            throw new IllegalArgumentException("unquoted hstore value");
+          }
+          g.writeNull();
+        }
+        skipSpaces();
+        if (pos < text.length()) {
+          expect(',');
+          skipSpaces();
+        }
+      }
+      g.writeEndObject();
+    }
+
+    private String quoted() {
+      expect('"');
+      StringBuilder sb = new StringBuilder();
+      while (true) {
+        char c = next();
+        if (c == '"') {
+          return sb.toString();
+        }
+        sb.append(c == '\\' ? next() : c);
+      }
+    }
+
+    private String unquoted(char delimiter, char close) {
       int start = pos;
-      while (text.charAt(pos) != ',' && text.charAt(pos) != '}') {
+      while (pos < text.length() && text.charAt(pos) != delimiter && text.charAt(pos) != close) {
         pos++;
       }
       return text.substring(start, pos).trim();
     }
 
-    private void expect(char c) {
-      if (text.charAt(pos) != c) {
-        throw new IllegalArgumentException("malformed array literal: expected '" + c + "'");
+    private void skipSpaces() {
+      while (pos < text.length() && text.charAt(pos) == ' ') {
+        pos++;
       }
-      pos++;
+    }
+
+    private char peek() {
+      return text.charAt(pos);
+    }
+
+    private char next() {
+      return text.charAt(pos++);
+    }
+
+    private void expect(char c) {
+      if (next() != c) {
+        throw new IllegalArgumentException("malformed literal: expected '" + c + "' at position " + (pos - 1));
+      }
+    }
+
+    private void requireEnd() {
+      if (pos != text.length()) {
+        throw new IllegalArgumentException("trailing characters after a literal at position " + pos);
+      }
     }
   }
 }

@@ -1,16 +1,37 @@
 package io.pgtrail.worker;
 
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The primary key columns of a relation. Under REPLICA IDENTITY FULL pgoutput flags every column as key,
- * so the real primary key comes from the source catalog; otherwise the flagged identity columns are it.
+ * The primary key columns of a relation, decided when its Relation message arrives and cached with it.
+ *
+ * <p>pgoutput flags the replica identity columns in the Relation message. Under the default identity
+ * those are the primary key; under REPLICA IDENTITY FULL (what pgtrail sets, for complete {@code before}
+ * images) every column is flagged, so the primary key comes from the source catalog. A table can be
+ * dropped before the worker reads its changes, so keys are remembered by relation OID: all primary keys
+ * of the database are read when a session starts, each Relation message refreshes its table's entry, and
+ * the {@link Memory} outlives the session. Rules, in order (docs/values.md):
+ * <ol>
+ *   <li>the primary key in the catalog (now, or remembered from earlier), in key order;</li>
+ *   <li>otherwise, unless the identity is FULL, the flagged identity columns (a table without primary
+ *       key using REPLICA IDENTITY USING INDEX is keyed by that index);</li>
+ *   <li>otherwise, for a table the worker never saw in the catalog, its {@code id} column if it has one
+ *       (the Bemi convention), logged;</li>
+ *   <li>otherwise none: {@code primary_key} is NULL.</li>
+ * </ol>
  */
 @FunctionalInterface
 public interface PrimaryKeys {
@@ -29,29 +50,104 @@ public interface PrimaryKeys {
     return keys;
   }
 
-  /** Asks the source's catalog (over an ordinary connection) for full-identity tables. */
+  /** Asks the source's catalog (over an ordinary connection), remembering keys for this session only. */
   static PrimaryKeys fromCatalog(Connection source) {
-    return relation -> {
+    return fromCatalog(source, new Memory());
+  }
+
+  /** Asks the source's catalog, first loading every primary key of the database into {@code memory}. */
+  static PrimaryKeys fromCatalog(Connection source, Memory memory) {
+    CatalogKeys keys = new CatalogKeys(source, memory);
+    keys.loadAll();
+    return keys;
+  }
+
+  /** Primary keys seen, by relation OID (an empty list: the table had none); kept across sessions. */
+  final class Memory {
+    private final Map<Integer, List<String>> byRelation = new ConcurrentHashMap<>();
+
+    List<String> get(int relationOid) {
+      return byRelation.get(relationOid);
+    }
+
+    void put(int relationOid, List<String> columns) {
+      byRelation.put(relationOid, List.copyOf(columns));
+    }
+
+    public int size() {
+      return byRelation.size();
+    }
+  }
+
+  /** The catalog-backed rules of the class comment. */
+  final class CatalogKeys implements PrimaryKeys {
+    private static final Logger LOG = LoggerFactory.getLogger(PrimaryKeys.class);
+    private static final String KEY_COLUMNS = "SELECT array_agg(a.attname::text ORDER BY k.ord)"
+        + " FROM pg_catalog.pg_index i"
+        + " CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+        + " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        + " WHERE i.indrelid = c.oid AND i.indisprimary";
+    private static final String ONE_TABLE = "SELECT (" + KEY_COLUMNS + ") FROM pg_catalog.pg_class c"
+        + " WHERE c.oid = ?::pg_catalog.oid";
+    private static final String ALL_TABLES = "SELECT c.oid, (" + KEY_COLUMNS + ") FROM pg_catalog.pg_class c"
+        + " WHERE c.relkind IN ('r', 'p') AND c.oid >= 16384";
+
+    private final Connection source;
+    private final Memory memory;
+
+    CatalogKeys(Connection source, Memory memory) {
+      this.source = source;
+      this.memory = memory;
+    }
+
+    void loadAll() {
+      try (Statement s = source.createStatement(); ResultSet rs = s.executeQuery(ALL_TABLES)) {
+        while (rs.next()) {
+          memory.put((int) rs.getLong(1), names(rs.getArray(2)));
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException("cannot read primary keys from the source catalog: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public List<String> columns(PgOutputMessage.Relation relation) {
+      Optional<List<String>> now = inCatalog(relation);
+      now.ifPresent(keys -> memory.put(relation.oid(), keys));
+      List<String> known = now.orElseGet(() -> memory.get(relation.oid()));
+      if (known != null && !known.isEmpty()) {
+        return known;
+      }
       if (!relation.fullIdentity()) {
         return flagged(relation);
       }
-      String sql = "SELECT a.attname FROM pg_index i"
-          + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])"
-          + " WHERE i.indrelid = ?::oid AND i.indisprimary"
-          + " ORDER BY array_position(i.indkey::int2[], a.attnum)";
-      try (PreparedStatement ps = source.prepareStatement(sql)) {
+      if (known != null) {
+        return List.of();
+      }
+      boolean hasId = relation.columns().stream().anyMatch(c -> c.name().equals("id"));
+      LOG.warn("the primary key of {}.{} is unknown (the table was dropped before the worker read its changes);"
+          + " {}", relation.namespace(), relation.name(), hasId ? "keyed by its id column" : "recorded without key");
+      return hasId ? List.of("id") : List.of();
+    }
+
+    /** The table's primary key columns (empty: none); empty Optional when the table is gone. */
+    private Optional<List<String>> inCatalog(PgOutputMessage.Relation relation) {
+      try (PreparedStatement ps = source.prepareStatement(ONE_TABLE)) {
         ps.setLong(1, Integer.toUnsignedLong(relation.oid()));
-        List<String> keys = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            keys.add(rs.getString(1));
-          }
+          return rs.next() ? Optional.of(names(rs.getArray(1))) : Optional.empty();
         }
-        return keys;
       } catch (SQLException e) {
         throw new IllegalStateException("cannot read the primary key of " + relation.namespace() + "."
             + relation.name() + " from the source catalog: " + e.getMessage(), e);
       }
-    };
+    }
+
+    private static List<String> names(Array array) throws SQLException {
+      if (array == null) {
+        return List.of();
+      }
+      return List.of((String[]) array.getArray());
+    }
   }
 }

@@ -10,7 +10,11 @@ import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.sink.ChangeSink;
 import io.pgtrail.worker.sink.ChangesTable;
+import io.pgtrail.worker.sink.DeadLetterTable;
+import io.pgtrail.worker.sink.FailureClass;
+import io.pgtrail.worker.sink.GapRecords;
 import io.pgtrail.worker.sink.PendingListCleaner;
+import io.pgtrail.worker.sink.ProgressTable;
 import io.pgtrail.worker.store.StoreMaintenance;
 import io.pgtrail.worker.store.StoreSettings;
 import java.nio.ByteBuffer;
@@ -19,6 +23,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -29,9 +34,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The replication loop: stream pgoutput from the source slot, assemble changes, write them in batches
- * to the destination, and acknowledge to the slot only what the destination has committed. Any failure
- * drops the connections and the unwritten batch and reconnects with capped exponential backoff; the slot
- * then sends again everything after the acknowledged position, and the unique key absorbs the replay.
+ * to the destination, and acknowledge to the slot only what the destination has committed (and recorded
+ * in pgtrail_progress). A change the destination refuses is isolated by the sink; any other failure drops
+ * the connections and the unwritten batch and reconnects with capped, jittered exponential backoff that
+ * resets only after progress; the slot then sends again everything after the acknowledged position, and
+ * the unique key absorbs the replay. A hole in the trail (slot missing or invalidated, a position jump, a
+ * re-created publication) is written into the trail as a gap record (docs/worker.md).
  */
 public final class Worker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
@@ -48,36 +56,71 @@ public final class Worker implements Runnable {
       String publication,
       ColumnFilter ignoreColumns,
       int batchMaxRows,
+      long batchMaxBytes,
       Duration batchMaxDelay,
       Duration reconnectInitialDelay,
       Duration reconnectMaxDelay,
       SshTunnelSettings sourceTunnel,
+      Duration stallAfter,
+      WorkerConfig.OnGap onGap,
       StoreSettings store) {
 
-    /** Settings with the default audit store (a new changes table partitioned weekly, no retention). */
+    /** The settings with the defaults of the config file for batch bytes, stall time, gaps and the store. */
     public Settings(ConnectionSettings source, ConnectionSettings destination, String slot, String publication,
         ColumnFilter ignoreColumns, int batchMaxRows, Duration batchMaxDelay, Duration reconnectInitialDelay,
         Duration reconnectMaxDelay, SshTunnelSettings sourceTunnel) {
-      this(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxDelay, reconnectInitialDelay,
-          reconnectMaxDelay, sourceTunnel, StoreSettings.DEFAULT);
+      this(source, destination, slot, publication, ignoreColumns, batchMaxRows, WorkerConfig.Batch.DEFAULT_MAX_BYTES,
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, new WorkerConfig.Health(null).stallAfter(),
+          WorkerConfig.OnGap.STOP, StoreSettings.DEFAULT);
     }
 
     public static Settings from(WorkerConfig config, java.util.Map<String, String> env) {
       return new Settings(config.sourceSettings(env), config.destinationSettings(env), config.slot(),
           config.publication(), ColumnFilter.parse(config.ignoreColumns()), config.batch().maxRowsOrDefault(),
-          config.batch().maxDelay(), config.reconnect().initialDelay(), config.reconnect().maxDelay(),
-          config.sshTunnelSettings(), config.store().toSettings());
+          config.batch().maxBytesOrDefault(), config.batch().maxDelay(), config.reconnect().initialDelay(),
+          config.reconnect().maxDelay(), config.sshTunnelSettings(), config.health().stallAfter(),
+          config.onGapOrDefault(), config.store().toSettings());
+    }
+
+    public Settings withOnGap(WorkerConfig.OnGap value) {
+      return new Settings(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxBytes,
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, value, store);
+    }
+
+    public Settings withBatch(int maxRows, long maxBytes) {
+      return new Settings(source, destination, slot, publication, ignoreColumns, maxRows, maxBytes,
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, onGap, store);
+    }
+
+    public Settings withStallAfter(Duration value) {
+      return new Settings(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxBytes,
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, value, onGap, store);
+    }
+
+    public Settings withStore(StoreSettings value) {
+      return new Settings(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxBytes,
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, onGap, value);
     }
   }
+
+  /** Exit code of {@code pgtrail worker} after it stopped on a gap (onGap: stop). */
+  public static final int EXIT_GAP = 3;
+
+  private static final long HEARTBEAT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** No data for this long with nothing pending: the worker has caught up with its slot. */
+  private static final long CAUGHT_UP_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Settings settings;
   private final WorkerMetrics metrics;
   private final Backoff backoff;
+  private final WorkerStatus status = new WorkerStatus();
+  private final PrimaryKeys.Memory knownKeys = new PrimaryKeys.Memory();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean stopRequested;
   private volatile boolean streaming;
   private volatile boolean running;
   private volatile long acknowledgedLsn;
+  private volatile int exitCode;
   private SshTunnel tunnel;
   private StoreMaintenance storeMaintenance;
 
@@ -85,6 +128,7 @@ public final class Worker implements Runnable {
     this.settings = settings;
     this.metrics = metrics;
     this.backoff = new Backoff(settings.reconnectInitialDelay(), settings.reconnectMaxDelay());
+    metrics.watch(status, settings.stallAfter());
   }
 
   /** Asks the loop to finish its batch, acknowledge it and return. */
@@ -100,12 +144,31 @@ public final class Worker implements Runnable {
     return running;
   }
 
+  /** Connected to both ends with the stream open (it may still fail to make progress: see {@link #isReady()}). */
   public boolean isStreaming() {
     return streaming;
   }
 
+  /** What {@code /readyz} answers: streaming and acknowledging progress (or caught up). */
+  public boolean isReady() {
+    return status.ready(settings.stallAfter());
+  }
+
+  public String readiness() {
+    return status.describe(settings.stallAfter());
+  }
+
+  public WorkerStatus status() {
+    return status;
+  }
+
   public long acknowledgedLsn() {
     return acknowledgedLsn;
+  }
+
+  /** 0 after a requested stop, {@link #EXIT_GAP} after stopping on a gap. */
+  public int exitCode() {
+    return exitCode;
   }
 
   @Override
@@ -117,19 +180,25 @@ public final class Worker implements Runnable {
       while (!stopRequested) {
         try {
           new Session().run();
+        } catch (GapStop gap) {
+          status.set(WorkerStatus.State.STOPPED, gap.stateReason);
+          exitCode = EXIT_GAP;
+          LOG.error("{}", gap.getMessage());
+          break;
         } catch (Exception e) {
           streaming = false;
           if (stopRequested) {
             break;
           }
-          metrics.reconnects.inc();
-          Duration delay = backoff.nextDelay();
-          LOG.warn("replication interrupted ({}); reconnecting in {} ms", describe(e), delay.toMillis());
-          sleep(delay);
+          failed(e);
         }
       }
     } finally {
       streaming = false;
+      if (status.state() != WorkerStatus.State.STOPPED) {
+        status.set(WorkerStatus.State.STOPPED, "StopRequested");
+      }
+      writeStatusAside();
       running = false;
       closeTunnel();
       if (storeMaintenance != null) {
@@ -137,6 +206,36 @@ public final class Worker implements Runnable {
       }
       LOG.info("worker stopped; acknowledged {}", LogSequenceNumber.valueOf(acknowledgedLsn));
       stopped.countDown();
+    }
+  }
+
+  /** One failure: counted, logged once with its class and position, then a backoff wait. */
+  private void failed(Exception e) {
+    Throwable cause = e instanceof DestinationFailure d ? d.getCause() : e;
+    FailureClass failure = FailureClass.of(cause);
+    String errorClass = e instanceof DestinationFailure ? failure.label()
+        : failure.isTransient() ? "Source" + failure.label() : "SourceFailed";
+    String description = FailureClass.describe(cause);
+    status.failed(errorClass, description);
+    status.set(failure.isTransient() ? WorkerStatus.State.RETRYING : WorkerStatus.State.STALLED, errorClass);
+    metrics.reconnects.inc();
+    metrics.errors.labelValues(errorClass).inc();
+    metrics.lastErrorTime.labelValues(errorClass).set(System.currentTimeMillis() / 1000.0);
+    metrics.consecutiveFailures.set(status.consecutiveFailures());
+    Duration delay = backoff.nextDelay();
+    LOG.warn("{} at position {}: {}; retrying in {} ms ({} failures in a row)", errorClass,
+        LogSequenceNumber.valueOf(acknowledgedLsn), description, delay.toMillis(), status.consecutiveFailures());
+    writeStatusAside();
+    sleep(delay);
+  }
+
+  /** The state columns of pgtrail_progress over a connection of its own (the session's may be gone). */
+  private void writeStatusAside() {
+    try (Connection c = PgConnections.open(settings.destination())) {
+      c.setNetworkTimeout(Runnable::run, 10_000);
+      ProgressTable.heartbeat(c, settings.slot(), status.snapshot(settings.stallAfter()));
+    } catch (Exception e) {
+      LOG.debug("cannot write the worker state into the destination: {}", FailureClass.describe(e));
     }
   }
 
@@ -164,8 +263,10 @@ public final class Worker implements Runnable {
     }
   }
 
+  /** Waits, writing the state into the destination every 10 s (the heartbeat of a worker that waits). */
   private void sleep(Duration delay) {
     long deadline = System.nanoTime() + delay.toNanos();
+    long nextHeartbeat = System.nanoTime() + HEARTBEAT_INTERVAL_NANOS;
     while (!stopRequested && System.nanoTime() < deadline) {
       try {
         Thread.sleep(Math.min(50, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
@@ -173,13 +274,28 @@ public final class Worker implements Runnable {
         Thread.currentThread().interrupt();
         stopRequested = true;
       }
+      if (System.nanoTime() > nextHeartbeat) {
+        writeStatusAside();
+        nextHeartbeat = System.nanoTime() + HEARTBEAT_INTERVAL_NANOS;
+      }
     }
   }
 
-  /** A message without secrets: connection errors are already classified by PgConnections. */
-  private static String describe(Exception e) {
-    String message = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
-    return e.getClass().getSimpleName() + ": " + message;
+  /** A failure of the destination write (as opposed to the source or the stream). */
+  private static final class DestinationFailure extends Exception {
+    DestinationFailure(Exception cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  /** The worker recorded a gap and stops (onGap: stop). */
+  private static final class GapStop extends Exception {
+    final String stateReason;
+
+    GapStop(String stateReason, String message) {
+      super(message);
+      this.stateReason = stateReason;
+    }
   }
 
   /** One connected stretch: connections, stream, loop. Closed on any failure. */
@@ -191,21 +307,27 @@ public final class Worker implements Runnable {
     private ChangeSink sink;
     private PendingListCleaner cleaner;
     private ChangeAssembler assembler;
+    private OwnTablesFilter ownTables = OwnTablesFilter.none();
+    private Long publicationOid;
 
     private boolean inTransaction;
     private long lastCommitEndLsn;
     private long lastCommitMicros;
     private long ackable;
+    private long recordedInProgress;
     private long reportedLsn;
     private long lastStatusNanos;
     private long lastLagQueryNanos;
+    private long lastHeartbeatNanos;
     private long firstPendingNanos;
 
     void run() throws Exception {
       try {
         connect();
-        backoff.reset();
         streaming = true;
+        if (status.consecutiveFailures() == 0) {
+          status.progressed(); // a first start; after failures only progress makes the worker ready again
+        }
         loop();
         finish();
       } finally {
@@ -215,11 +337,15 @@ public final class Worker implements Runnable {
     }
 
     private void connect() throws Exception {
-      destination = PgConnections.open(settings.destination());
-      // a destination that vanishes without closing the socket must not hang a write forever
-      destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
-      ChangesTable.ensure(destination, settings.store().layout(), java.time.Instant.now());
-      sink = new ChangeSink(destination, metrics::recorded);
+      try {
+        destination = PgConnections.open(settings.destination());
+        // a destination that vanishes without closing the socket must not hang a write forever
+        destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
+        ChangesTable.ensure(destination, settings.store().layout(), java.time.Instant.now());
+        sink = new ChangeSink(destination, settings.slot(), metrics::recorded, this::rejected);
+      } catch (SQLException | io.pgtrail.postgres.PgConnectException e) {
+        throw new DestinationFailure(e);
+      }
       if (storeMaintenance == null) {
         storeMaintenance = new StoreMaintenance(settings.destination(), settings.store(), java.time.Clock.systemUTC(),
             metrics.registry()).start(StoreMaintenance.DEFAULT_INTERVAL);
@@ -229,13 +355,14 @@ public final class Worker implements Runnable {
       ConnectionSettings source = sourceRoute();
       sourceSql = PgConnections.open(source);
       int major = sourceSql.getMetaData().getDatabaseMajorVersion();
-      requirePublication();
-      if (ReplicationSlots.ensureLogicalSlot(sourceSql, settings.slot())) {
-        LOG.info("created replication slot {}", settings.slot());
-      }
+      publicationOid = requirePublication();
+      ownTables = OwnTablesFilter.detect(sourceSql, destination);
+      checkForGaps();
       assembler = new ChangeAssembler(settings.source().database(), settings.ignoreColumns(),
-          PrimaryKeys.fromCatalog(sourceSql), metrics.malformedContexts::inc);
+          PrimaryKeys.fromCatalog(sourceSql, knownKeys), TypeCatalog.fromCatalog(sourceSql),
+          metrics.malformedContexts::inc);
       replication = PgConnections.openReplication(source);
+      PgValues.useCanonicalOutput((Connection) replication);
       stream = replication.getReplicationAPI().replicationStream().logical()
           .withSlotName(settings.slot())
           .withSlotOption("proto_version", Integer.toString(PgOutputDecoder.protocolVersionFor(major)))
@@ -248,15 +375,131 @@ public final class Worker implements Runnable {
           PgOutputDecoder.protocolVersionFor(major));
     }
 
-    private void requirePublication() throws SQLException {
-      try (PreparedStatement ps = sourceSql.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+    private long requirePublication() throws SQLException {
+      Long oid = publicationOid();
+      if (oid == null) {
+        throw new SQLException("publication \"" + settings.publication() + "\" does not exist in database \""
+            + settings.source().database() + "\": create it (the operator does) before the worker starts", "42704");
+      }
+      return oid;
+    }
+
+    private Long publicationOid() throws SQLException {
+      try (PreparedStatement ps = sourceSql.prepareStatement(
+          "SELECT oid::bigint FROM pg_publication WHERE pubname = ?")) {
         ps.setString(1, settings.publication());
         try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            throw new SQLException("publication \"" + settings.publication() + "\" does not exist in database \""
-                + settings.source().database() + "\": create it (the operator does) before the worker starts");
-          }
+          return rs.next() ? rs.getLong(1) : null;
         }
+      }
+    }
+
+    /**
+     * Compares what the destination says was acknowledged with the slot and the publication. The first
+     * start of a slot's trail creates the slot; later ones never do silently: a missing or invalidated slot,
+     * a slot that starts after the acknowledged position, a re-created publication each become a gap record.
+     */
+    private void checkForGaps() throws Exception {
+      ProgressTable.Progress progress = ProgressTable.read(destination, settings.slot()).orElseThrow();
+      Optional<ReplicationSlots.SlotStatus> slot = ReplicationSlots.read(sourceSql, settings.slot());
+      Long acked = progress.acknowledgedLsn();
+      if (acked == null) {
+        if (ReplicationSlots.ensureLogicalSlot(sourceSql, settings.slot())) {
+          LOG.info("created replication slot {}", settings.slot());
+        }
+        rememberPublication(progress);
+        return;
+      }
+      boolean continueOnGap = settings.onGap() == WorkerConfig.OnGap.CONTINUE;
+      String priorReason = progress.stateReason();
+      if (slot.isEmpty() || "lost".equals(slot.get().walStatus())) {
+        GapRecords.Reason reason = slot.isEmpty() ? GapRecords.Reason.SlotMissing : GapRecords.Reason.SlotInvalidated;
+        if (!continueOnGap) {
+          recordGap(reason, progress, acked, null, acked, null);
+          throw new GapStop(reason.name(), "gap in the trail: replication slot " + settings.slot()
+              + (slot.isEmpty() ? " is missing" : " was invalidated (wal_status lost)") + "; changes after position "
+              + LogSequenceNumber.valueOf(acked) + " are lost. A gap record is in changes. Stopping (onGap: stop):"
+              + " re-create the slot on purpose (the operator's setup or `pgtrail sql`"
+              + (slot.isEmpty() ? "" : ", after dropping the invalidated one") + ") or set onGap: continue");
+        }
+        if (slot.isPresent()) {
+          ReplicationSlots.dropIfExists(sourceSql, settings.slot());
+        }
+        ReplicationSlots.ensureLogicalSlot(sourceSql, settings.slot());
+        long to = confirmedFlush(ReplicationSlots.read(sourceSql, settings.slot()).orElseThrow());
+        recordGap(reason, progress, acked, to, to, to);
+        LOG.warn("gap in the trail ({}): re-created replication slot {} (onGap: continue); changes between {} and {}"
+            + " are lost, a gap record says so", reason, settings.slot(), LogSequenceNumber.valueOf(acked),
+            LogSequenceNumber.valueOf(to));
+        rememberPublication(progress);
+        return;
+      }
+      long confirmed = confirmedFlush(slot.get());
+      if (Long.compareUnsigned(confirmed, acked) > 0) {
+        recordGap(GapRecords.Reason.PositionJump, progress, acked, confirmed, confirmed, confirmed);
+        boolean recreatedOnPurpose = GapRecords.Reason.SlotMissing.name().equals(priorReason)
+            || GapRecords.Reason.SlotInvalidated.name().equals(priorReason);
+        String what = "replication slot " + settings.slot() + " starts at " + LogSequenceNumber.valueOf(confirmed)
+            + ", after the acknowledged " + LogSequenceNumber.valueOf(acked) + "; a gap record is in changes";
+        if (!continueOnGap && !recreatedOnPurpose) {
+          throw new GapStop("GapRecorded", "gap in the trail: " + what + ". Stopping (onGap: stop); the next start"
+              + " continues from the slot, the gap being recorded");
+        }
+        LOG.warn("gap in the trail: {}; continuing", what);
+      }
+      Long known = progress.publicationOid();
+      if (known != null && known.longValue() != publicationOid) {
+        long now = currentWalLsn();
+        recordGap(GapRecords.Reason.PublicationRecreated, progress, acked, now, now, null);
+        rememberPublication(progress);
+        if (!continueOnGap) {
+          throw new GapStop("GapRecorded", "gap in the trail: publication " + settings.publication()
+              + " was dropped and re-created since position " + LogSequenceNumber.valueOf(acked) + "; changes made"
+              + " while it was missing are not in the stream. A gap record is in changes. Stopping (onGap: stop);"
+              + " the next start continues");
+        }
+        LOG.warn("gap in the trail: publication {} was re-created; continuing", settings.publication());
+      } else {
+        rememberPublication(progress);
+      }
+    }
+
+    private void rememberPublication(ProgressTable.Progress progress) throws SQLException {
+      if (progress.publicationOid() == null || progress.publicationOid().longValue() != publicationOid) {
+        ProgressTable.rememberPublication(destination, settings.slot(), publicationOid);
+        destination.commit();
+      }
+    }
+
+    private long confirmedFlush(ReplicationSlots.SlotStatus slot) {
+      return slot.confirmedFlushLsn() == null ? 0 : LogSequenceNumber.valueOf(slot.confirmedFlushLsn()).asLong();
+    }
+
+    private long currentWalLsn() throws SQLException {
+      try (ResultSet rs = sourceSql.createStatement().executeQuery("SELECT pg_current_wal_lsn()::text")) {
+        rs.next();
+        return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+      }
+    }
+
+    /** One gap record and the progress row, in one destination transaction. */
+    private void recordGap(GapRecords.Reason reason, ProgressTable.Progress progress, long from, Long to, long position,
+        Long moveAcknowledgedTo) throws SQLException {
+      try {
+        boolean written = GapRecords.write(destination, settings.source().database(), reason, from,
+            progress.lastCommitAt(), to, position);
+        if (written) {
+          ProgressTable.gapRecorded(destination, settings.slot(), moveAcknowledgedTo, null);
+        }
+        destination.commit();
+        if (written) {
+          metrics.gapRecords.labelValues(reason.name()).inc();
+          metrics.errors.labelValues("Gap").inc();
+          metrics.lastErrorTime.labelValues("Gap").set(System.currentTimeMillis() / 1000.0);
+        }
+      } catch (SQLException e) {
+        destination.rollback();
+        throw e;
       }
     }
 
@@ -273,7 +516,7 @@ public final class Worker implements Runnable {
         if (data != null) {
           handle(PgOutputDecoder.decode(data), stream.getLastReceiveLSN().asLong());
           idleSince = now;
-          if (sink.pendingRows() >= settings.batchMaxRows()
+          if (sink.pendingRows() >= settings.batchMaxRows() || sink.pendingBytes() >= settings.batchMaxBytes()
               || sink.pendingRows() > 0 && now - firstPendingNanos >= settings.batchMaxDelay().toNanos()) {
             flush();
           }
@@ -282,10 +525,15 @@ public final class Worker implements Runnable {
             flush(); // caught up with the source: write now for low latency
           }
           acknowledgeWhenIdle();
+          if (now - idleSince > CAUGHT_UP_AFTER_NANOS && !inTransaction) {
+            status.progressed();
+            backoff.reset();
+          }
           Thread.sleep(now - idleSince > TimeUnit.SECONDS.toNanos(1) ? 10 : 1);
         }
         reportStatus(false);
-        measureLag(now);
+        watchSource(now);
+        heartbeat(now);
       }
     }
 
@@ -298,7 +546,11 @@ public final class Worker implements Runnable {
         lastCommitMicros = ChangeAssembler.toUnixMicros(commit.commitTimeMicros());
       }
       int before = sink.pendingRows();
-      assembler.accept(message, lsn, System.currentTimeMillis() * 1000, sink::add);
+      assembler.accept(message, lsn, System.currentTimeMillis() * 1000, change -> {
+        if (!ownTables.isOwn(change)) {
+          sink.add(change);
+        }
+      });
       if (before == 0 && sink.pendingRows() > 0) {
         firstPendingNanos = System.nanoTime();
       }
@@ -307,14 +559,36 @@ public final class Worker implements Runnable {
       }
     }
 
-    private void flush() throws SQLException {
+    private void flush() throws DestinationFailure {
       long started = System.nanoTime();
-      sink.flush();
+      try {
+        sink.flush(lastCommitEndLsn, lastCommitMicros);
+      } catch (SQLException e) {
+        throw new DestinationFailure(e);
+      }
       metrics.batchDuration.observe((System.nanoTime() - started) / 1e9);
+      if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
+        recordedInProgress = lastCommitEndLsn;
+      }
       advance(lastCommitEndLsn);
       if (!inTransaction && lastCommitMicros > 0) {
         metrics.lagSeconds.set(Math.max(0, System.currentTimeMillis() * 1000 - lastCommitMicros) / 1e6);
       }
+    }
+
+    /** One line per change the destination refused: its position and where it went, never its values. */
+    private void rejected(Change change, String sqlState, boolean setAside) {
+      if (setAside) {
+        metrics.setAsideChanges.inc();
+      } else {
+        metrics.fallbackChanges.inc();
+      }
+      metrics.errors.labelValues(FailureClass.ROW_REJECTED.label()).inc();
+      metrics.lastErrorTime.labelValues(FailureClass.ROW_REJECTED.label()).set(System.currentTimeMillis() / 1000.0);
+      LOG.warn("{} at position {}: the destination refused a {} of {}.{} (SQLSTATE {}); {}",
+          FailureClass.ROW_REJECTED.label(), LogSequenceNumber.valueOf(change.position()), change.operation(),
+          change.schema(), change.table(), sqlState,
+          setAside ? "set aside in " + DeadLetterTable.NAME : "recorded in its fallback form");
     }
 
     /** Nothing of ours is pending: the source's position is safe to confirm, so idle slots keep moving. */
@@ -331,21 +605,44 @@ public final class Worker implements Runnable {
       }
     }
 
-    private void reportStatus(boolean force) throws SQLException {
+    /**
+     * Confirms to the slot what the destination holds. The position goes into pgtrail_progress first (with
+     * its batch, or here when it moved without one), so the slot never gets ahead of what the trail says
+     * was acknowledged: a slot found later beyond that position is a gap.
+     */
+    private void reportStatus(boolean force) throws SQLException, DestinationFailure {
       long now = System.nanoTime();
-      if (ackable != reportedLsn && (force || now - lastStatusNanos >= STATUS_INTERVAL_NANOS)) {
-        LogSequenceNumber lsn = LogSequenceNumber.valueOf(ackable);
-        stream.setFlushedLSN(lsn);
-        stream.setAppliedLSN(lsn);
-        stream.forceUpdateStatus();
-        reportedLsn = ackable;
-        lastStatusNanos = now;
-        acknowledgedLsn = ackable;
-        metrics.acknowledgedLsn.set(ackable);
+      if (ackable == reportedLsn || !force && now - lastStatusNanos < STATUS_INTERVAL_NANOS) {
+        return;
       }
+      if (Long.compareUnsigned(ackable, recordedInProgress) > 0 && sink.pendingRows() == 0) {
+        try {
+          ProgressTable.acknowledge(destination, settings.slot(), ackable, 0, 0, 0);
+          destination.commit();
+        } catch (SQLException e) {
+          throw new DestinationFailure(e);
+        }
+        recordedInProgress = ackable;
+      }
+      long confirm = Long.compareUnsigned(ackable, recordedInProgress) > 0 ? recordedInProgress : ackable;
+      if (confirm == reportedLsn) {
+        return;
+      }
+      LogSequenceNumber lsn = LogSequenceNumber.valueOf(confirm);
+      stream.setFlushedLSN(lsn);
+      stream.setAppliedLSN(lsn);
+      stream.forceUpdateStatus();
+      reportedLsn = confirm;
+      lastStatusNanos = now;
+      acknowledgedLsn = confirm;
+      metrics.acknowledgedLsn.set(confirm);
+      status.progressed();
+      backoff.reset();
+      metrics.consecutiveFailures.set(0);
     }
 
-    private void measureLag(long now) throws SQLException {
+    /** Every few seconds: how far behind the source the worker is, and whether its publication is still the same. */
+    private void watchSource(long now) throws Exception {
       if (now - lastLagQueryNanos < LAG_QUERY_INTERVAL_NANOS) {
         return;
       }
@@ -355,13 +652,35 @@ public final class Worker implements Runnable {
         ps.setString(1, LogSequenceNumber.valueOf(ackable).asString());
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
-          metrics.lagBytes.set(Math.max(0, rs.getLong(1)));
+          long lag = Math.max(0, rs.getLong(1));
+          metrics.lagBytes.set(lag);
+          status.behind(lag > 0);
         }
+      }
+      Long oid = publicationOid();
+      if (oid == null || oid.longValue() != publicationOid) {
+        // PostgreSQL 18 skips a missing publication's changes instead of failing: look again from the start
+        throw new SQLException("publication \"" + settings.publication() + "\" was "
+            + (oid == null ? "dropped" : "dropped and re-created") + " while streaming", "42704");
+      }
+    }
+
+    /** The progress row's state columns, at least every 10 s, between batches. */
+    private void heartbeat(long now) throws DestinationFailure {
+      if (now - lastHeartbeatNanos < HEARTBEAT_INTERVAL_NANOS || sink.pendingRows() > 0) {
+        return;
+      }
+      lastHeartbeatNanos = now;
+      try {
+        ProgressTable.heartbeat(destination, settings.slot(), status.snapshot(settings.stallAfter()));
+        destination.commit();
+      } catch (SQLException e) {
+        throw new DestinationFailure(e);
       }
     }
 
     /** On stop: write what is pending, acknowledge it, and tell the server now. */
-    private void finish() throws SQLException {
+    private void finish() throws SQLException, DestinationFailure {
       if (sink.pendingRows() > 0) {
         flush();
       }

@@ -39,7 +39,7 @@ public final class WorkerCommand implements Callable<Integer> {
     int port = parsed.metrics().portOrDefault();
     if (port != 0) {
       try {
-        http = new HealthServer(port, metrics, worker::isAlive, worker::isStreaming);
+        http = new HealthServer(port, metrics, worker::isAlive, worker::isReady, worker::readiness);
       } catch (java.net.BindException e) {
         System.err.println("pgtrail worker: cannot listen on metrics.port " + port + " (" + e.getMessage()
             + "); choose another port or 0 to disable");
@@ -54,6 +54,6 @@ public final class WorkerCommand implements Callable<Integer> {
         http.close();
       }
     }
-    return worker.awaitStopped(Duration.ZERO) ? 0 : 1;
+    return worker.awaitStopped(Duration.ZERO) ? worker.exitCode() : 1;
   }
 }

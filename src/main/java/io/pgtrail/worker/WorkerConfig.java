@@ -33,6 +33,8 @@ public record WorkerConfig(
     Batch batch,
     Reconnect reconnect,
     Tunnel sshTunnel,
+    Health health,
+    String onGap,
     Store store) {
 
   public static final String SOURCE_PASSWORD_ENV = "PGTRAIL_SOURCE_PASSWORD";
@@ -49,10 +51,34 @@ public record WorkerConfig(
     }
   }
 
-  /** Destination write batching: rows per COPY and the longest a row waits in memory. */
-  public record Batch(Integer maxRows, Long maxDelayMs) {
+  /** What the worker does after writing a gap record into the trail: stop (the default) or continue. */
+  public enum OnGap { STOP, CONTINUE;
+
+    static OnGap parse(String value) {
+      if (value == null) {
+        return STOP;
+      }
+      return switch (value) {
+        case "stop" -> STOP;
+        case "continue" -> CONTINUE;
+        default -> throw new IllegalArgumentException("onGap must be stop or continue, got '" + value + "'");
+      };
+    }
+  }
+
+  /**
+   * Destination write batching: rows per COPY, bytes per COPY (the encoded rows; a batch is cut at
+   * whichever comes first, so memory is bounded by size, not only by count) and the longest a row waits.
+   */
+  public record Batch(Integer maxRows, Long maxBytes, Long maxDelayMs) {
+    public static final long DEFAULT_MAX_BYTES = 16L * 1024 * 1024;
+
     public int maxRowsOrDefault() {
       return maxRows == null ? 5000 : maxRows;
+    }
+
+    public long maxBytesOrDefault() {
+      return maxBytes == null ? DEFAULT_MAX_BYTES : maxBytes;
     }
 
     public Duration maxDelay() {
@@ -88,6 +114,21 @@ public record WorkerConfig(
         throw new IllegalArgumentException(key + " " + file + " cannot be read");
       }
     }
+  }
+
+  /** {@code /readyz} fails when the acknowledged position has not moved for {@code stallAfterMs} while the slot has data. */
+  public record Health(Long stallAfterMs) {
+    public Duration stallAfter() {
+      return Duration.ofMillis(stallAfterMs == null ? 60_000 : stallAfterMs);
+    }
+  }
+
+  public Health health() {
+    return health == null ? new Health(null) : health;
+  }
+
+  public OnGap onGapOrDefault() {
+    return OnGap.parse(onGap);
   }
 
   /** The source's SSH tunnel settings, or null when the source is reached directly. */
@@ -187,6 +228,13 @@ public record WorkerConfig(
     if (batch().maxRowsOrDefault() < 1) {
       throw new IllegalArgumentException("batch.maxRows must be at least 1");
     }
+    if (batch().maxBytesOrDefault() < 1024) {
+      throw new IllegalArgumentException("batch.maxBytes must be at least 1024");
+    }
+    if (health().stallAfter().toMillis() < 1000) {
+      throw new IllegalArgumentException("health.stallAfterMs must be at least 1000");
+    }
+    onGapOrDefault();
     if (batch().maxDelay().isNegative()) {
       throw new IllegalArgumentException("batch.maxDelayMs must not be negative");
     }
@@ -228,7 +276,7 @@ public record WorkerConfig(
 
   @Override
   public Batch batch() {
-    return batch == null ? new Batch(null, null) : batch;
+    return batch == null ? new Batch(null, null, null) : batch;
   }
 
   public Store store() {

@@ -25,7 +25,9 @@ import org.w3c.dom.NodeList;
 class ImageConfigurationTest {
 
   private static final String BASE_IMAGE = "eclipse-temurin:17-jre";
-  private static final List<String> ENTRYPOINT = List.of("java", "-jar", "/app/pgtrail.jar");
+  private static final List<String> ENTRYPOINT = List.of("java", "-jar", "/app/pgtrail-runtime.jar");
+  /** The production runtime jar the build shades beside the tool jar (see pom.xml). */
+  private static final String RUNTIME_JAR = "pgtrail-runtime.jar";
 
   private static Element jib;
   private static List<String> dockerfile;
@@ -50,14 +52,14 @@ class ImageConfigurationTest {
   }
 
   @Test
-  void jibBuildsFromTheTemurinJreAndRunsTheShadedJar() {
+  void jibBuildsFromTheTemurinJreAndRunsTheRuntimeJar() {
     Element configuration = child(jib, "configuration");
     Element container = child(configuration, "container");
 
     assertThat(text(child(configuration, "from"), "image")).isEqualTo(BASE_IMAGE);
     assertThat(children(child(container, "entrypoint"), "arg")).isEqualTo(ENTRYPOINT);
     assertThat(text(child(child(child(configuration, "extraDirectories"), "paths"), "path"), "includes"))
-        .isEqualTo(finalName() + ".jar");
+        .isEqualTo(RUNTIME_JAR);
   }
 
   @Test
@@ -79,8 +81,8 @@ class ImageConfigurationTest {
     assertThat(runtimeBase).isEqualTo("FROM " + BASE_IMAGE);
     assertThat(IntStream.range(0, entrypoint.size()).mapToObj(i -> entrypoint.get(i).asText()).toList())
         .isEqualTo(ENTRYPOINT);
-    assertThat(dockerfile).anyMatch(line -> line.matches("COPY --from=build \\S*/target/" + finalName()
-        + "\\.jar /app/pgtrail\\.jar"));
+    assertThat(dockerfile).anyMatch(line -> line.equals("COPY --from=build /src/target/" + RUNTIME_JAR
+        + " /app/" + RUNTIME_JAR));
   }
 
   private static String instruction(String keyword) {
@@ -93,11 +95,6 @@ class ImageConfigurationTest {
 
   private static JsonNode chartValues() throws IOException {
     return new YAMLMapper().readTree(ProjectFiles.chart().resolve("values.yaml").toFile());
-  }
-
-  private static String finalName() {
-    Element build = (Element) jib.getParentNode().getParentNode();
-    return text(build, "finalName");
   }
 
   private static List<Element> buildPlugins(Document pom) {

@@ -82,7 +82,8 @@ class SetupExecutorTest {
     OwnerMarker marker = ownerMarker();
     assertThat(marker.ownerId()).isEqualTo("uid-1");
     assertThat(marker.replicaIdentityFull()).containsExactly(CUSTOMERS, ORDERS);
-    assertThat(marker.contextTriggers()).containsExactly(CUSTOMERS, ORDERS);
+    assertThat(count("SELECT count(*) FROM pg_trigger WHERE obj_description(oid, 'pg_trigger') LIKE '%pgtrail%'"))
+        .isEqualTo(2);
 
     // Count every DDL command from here on: the second run must execute none.
     Db.execute(db, "CREATE SCHEMA probe", "CREATE TABLE probe.ddl_log (tag text)",
@@ -105,8 +106,6 @@ class SetupExecutorTest {
     assertThat(published()).contains("public.invoices");
     assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'invoices'::regclass AND NOT tgisinternal"))
         .isEqualTo(1);
-    assertThat(ownerMarker().replicaIdentityFull()).contains(new QualifiedName("public", "invoices"));
-    assertThat(ownerMarker().contextTriggers()).contains(new QualifiedName("public", "invoices"));
   }
 
   @Test
@@ -150,7 +149,7 @@ class SetupExecutorTest {
     assertThat(published()).containsExactly("public.orders");
 
     SetupResult widened = setup(db, request(TrackingScope.tables(ORDERS, CUSTOMERS), false, false));
-    assertThat(widened.executedSteps()).anyMatch(s -> s.startsWith("ALTER PUBLICATION \"" + name + "\" SET TABLE"));
+    assertThat(widened.executedSteps()).contains("ALTER PUBLICATION " + name + " ADD TABLE public.customers");
     assertThat(published()).containsExactly("public.customers", "public.orders");
 
     setup(db, request(new TrackingScope(List.of("public"), List.of(), List.of(ORDERS), false), false, false));
@@ -206,8 +205,10 @@ class SetupExecutorTest {
     String role = "half_owner_" + version.major() + "_" + ROLES.incrementAndGet();
     Db.execute(db, "CREATE ROLE " + role + " LOGIN REPLICATION PASSWORD 'half-owner-password'",
         "GRANT CREATE ON DATABASE " + Identifiers.quote(db.database()) + " TO " + role,
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
         "ALTER TABLE orders OWNER TO " + role);
 
+    // orders can be made FULL, but the event trigger function cannot be created in public: nothing stays
     catchThrowableOfType(java.sql.SQLException.class, () -> setup(db.withUser(role, "half-owner-password"),
         request(TrackingScope.tables(ORDERS, CUSTOMERS), false, false)));
 

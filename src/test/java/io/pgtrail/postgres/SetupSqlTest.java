@@ -10,53 +10,41 @@ class SetupSqlTest {
   private static final QualifiedName HOSTILE = new QualifiedName("public", "x\"; DROP TABLE y; --");
 
   @Test
-  void publicationForAllTables() {
-    PublicationShape shape = PublicationShape.forScope(TrackingScope.everyTable(), List.of(), 17);
-    assertThat(SetupSql.createPublication("pgtrail", shape)).isEqualTo("CREATE PUBLICATION \"pgtrail\" FOR ALL TABLES");
-  }
-
-  @Test
-  void publicationForSchemasOn15AndLaterPlusExtraTables() {
-    TrackingScope scope = new TrackingScope(List.of("shop", "public"), List.of(new QualifiedName("audit", "log")),
-        List.of(), false);
-    PublicationShape shape = PublicationShape.forScope(scope, List.of(), 15);
-    assertThat(SetupSql.createPublication("p", shape))
-        .isEqualTo("CREATE PUBLICATION \"p\" FOR TABLES IN SCHEMA \"public\", \"shop\", TABLE \"audit\".\"log\"");
-  }
-
-  @Test
-  void publicationFallsBackToTableListOn14OrWithExclusions() {
-    TrackingScope scope = new TrackingScope(List.of("public"), List.of(), List.of(ORDERS), false);
-    List<QualifiedName> resolved = List.of(new QualifiedName("public", "b"), new QualifiedName("public", "a"));
-    assertThat(SetupSql.createPublication("p", PublicationShape.forScope(scope, resolved, 17)))
-        .isEqualTo("CREATE PUBLICATION \"p\" FOR TABLE \"public\".\"a\", \"public\".\"b\"");
-    assertThat(SetupSql.createPublication("p", PublicationShape.forScope(TrackingScope.schemas("public"), resolved, 14)))
-        .isEqualTo("CREATE PUBLICATION \"p\" FOR TABLE \"public\".\"a\", \"public\".\"b\"");
-  }
-
-  @Test
-  void emptyPublicationHasNoForClause() {
-    PublicationShape shape = PublicationShape.forScope(TrackingScope.schemas("public"), List.of(), 14);
-    assertThat(SetupSql.createPublication("p", shape)).isEqualTo("CREATE PUBLICATION \"p\"");
-  }
-
-  @Test
-  void convergeUsesSetOrRecreatesWhenSetCannotExpressIt() {
-    PublicationShape list = new PublicationShape(false, List.of(), List.of(ORDERS));
-    assertThat(SetupSql.convergePublication("p", false, list))
-        .containsExactly("ALTER PUBLICATION \"p\" SET TABLE \"public\".\"orders\"");
-    assertThat(SetupSql.convergePublication("p", true, list))
-        .containsExactly("DROP PUBLICATION IF EXISTS \"p\"", "CREATE PUBLICATION \"p\" FOR TABLE \"public\".\"orders\"");
-    assertThat(SetupSql.convergePublication("p", false, new PublicationShape(false, List.of(), List.of())))
-        .containsExactly("DROP PUBLICATION IF EXISTS \"p\"", "CREATE PUBLICATION \"p\"");
+  void scopeIsQuotedAsLiteralsAndExcludesPgtrailsOwnTables() {
+    String predicate = TrackingSql.inScope(new TrackingScope(List.of("sh'op"), List.of(), List.of(HOSTILE), false),
+        "c", "n");
+    assertThat(predicate)
+        .contains("n.nspname IN ('sh''op')")
+        .contains("(n.nspname, c.relname) NOT IN (('public'::name, 'x\"; DROP TABLE y; --'::name))")
+        .contains("c.relname = 'changes'")
+        .contains("d.deptype = 'e'");
   }
 
   @Test
   void hostileIdentifiersAreQuotedNotSpliced() {
-    assertThat(SetupSql.replicaIdentityFull(HOSTILE))
-        .isEqualTo("ALTER TABLE \"public\".\"x\"\"; DROP TABLE y; --\" REPLICA IDENTITY FULL");
     assertThat(SetupSql.commentOnPublication("p", "it's {\"a\":1}"))
         .isEqualTo("COMMENT ON PUBLICATION \"p\" IS 'it''s {\"a\":1}'");
+    SetupRequest hostile = new SetupRequest("p", "s", Provider.SELF_MANAGED,
+        TrackingScope.tables(HOSTILE), true, true, "uid'1", null);
+    String script = SetupScripts.setup(hostile, null);
+    assertThat(script).contains("('public'::name, 'x\"; DROP TABLE y; --'::name)").contains("IS DISTINCT FROM 'uid''1'");
+  }
+
+  @Test
+  void eventTriggerGuardsEveryActionAndNeverWaits() {
+    String body = EventTriggerSql.body(new SetupRequest("orders", "orders", Provider.SELF_MANAGED,
+        TrackingScope.schemas("public"), true, true, "uid-1", null));
+    assertThat(body)
+        .contains("pg_event_trigger_ddl_commands()")
+        .contains("AND l.mode = 'AccessExclusiveLock'")
+        .contains("ALTER PUBLICATION %I ADD TABLE %I.%I', 'orders'")
+        .contains("cand.created AND root.in_scope AND rel.relreplident = 'd'")
+        .doesNotContain("FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n    WHERE");
+    assertThat(body.split("EXCEPTION WHEN OTHERS", -1)).hasSize(5);
+    assertThat(EventTriggerSql.setClauses()).contains("search_path = pg_catalog, pg_temp").contains("lock_timeout");
+    String without = EventTriggerSql.body(new SetupRequest("orders", "orders", Provider.SELF_MANAGED,
+        TrackingScope.schemas("public"), false, false, "uid-1", null));
+    assertThat(without).doesNotContain("ADD TABLE").doesNotContain("CREATE TRIGGER");
   }
 
   @Test
@@ -74,37 +62,14 @@ class SetupSqlTest {
   }
 
   @Test
-  void contextTriggerUsesBemiNamesCutTo63Bytes() {
-    assertThat(SetupSql.createContextTrigger(ORDERS, "public")).isEqualTo(
-        "CREATE TRIGGER \"_bemi_row_trigger_orders\" BEFORE INSERT OR UPDATE OR DELETE ON \"public\".\"orders\""
-            + " FOR EACH ROW EXECUTE FUNCTION \"public\"._bemi_row_trigger_func()");
-    String longName = SetupSql.contextTriggerName(new QualifiedName("public", "ü".repeat(40)));
-    assertThat(longName.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(63);
-    assertThat(longName).startsWith("_bemi_row_trigger_üü");
+  void contextFunctionIsBemisWithAPinnedSearchPathAndAGuardedMessage() {
     assertThat(SetupSql.createContextFunction("public"))
+        .startsWith("CREATE FUNCTION \"public\"._bemi_row_trigger_func()")
+        .contains("SET search_path = pg_catalog, pg_temp")
         .contains("split_part(split_part(current_query(), '/*Bemi ', 2), ' Bemi*/', 1)")
-        .contains("pg_logical_emit_message(true, '_bemi', _bemi_metadata)");
-  }
-
-  @Test
-  void newTableTrackingUsesPgtrailNamesAndGuardsEveryAction() {
-    ManagedNames names = ManagedNames.forPublication("orders");
-    assertThat(names.procedure()).isEqualTo("_pgtrail_ri_orders");
-    assertThat(SetupSql.createEventTrigger(names, "public")).isEqualTo(
-        "CREATE EVENT TRIGGER \"_pgtrail_ri_orders_trigger\" ON ddl_command_end"
-            + " WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO')"
-            + " EXECUTE FUNCTION \"public\".\"_pgtrail_ri_orders_func\"()");
-    String body = SetupSql.newTableProcedureBody(new SetupSql.NewTableRules("orders",
-        new TrackingScope(List.of("sh'op"), List.of(), List.of(HOSTILE), false), true, null));
-    assertThat(body)
-        .contains("n.nspname IN ('sh''op')")
-        .contains("(n.nspname, c.relname) NOT IN (('public'::name, 'x\"; DROP TABLE y; --'::name))")
-        .contains("ALTER PUBLICATION %I ADD TABLE %I.%I', 'orders'")
-        .contains("EXCEPTION WHEN insufficient_privilege");
-    assertThat(SetupSql.dropNewTableTracking(names, "public")).containsExactly(
-        "DROP EVENT TRIGGER IF EXISTS \"_pgtrail_ri_orders_trigger\"",
-        "DROP FUNCTION IF EXISTS \"public\".\"_pgtrail_ri_orders_func\"()",
-        "DROP PROCEDURE IF EXISTS \"public\".\"_pgtrail_ri_orders\"()");
+        .contains("pg_logical_emit_message(true, '_bemi', _bemi_metadata)")
+        .contains("EXCEPTION WHEN OTHERS");
+    assertThat(SetupSql.createContextFunctionTemplate()).contains("%%', SQLERRM").startsWith("CREATE FUNCTION %I.");
   }
 
   @Test

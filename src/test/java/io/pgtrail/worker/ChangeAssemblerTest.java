@@ -36,7 +36,7 @@ class ChangeAssemblerTest {
     try (Connection source = PgConnections.open(db)) {
       ChangeAssembler assembler = new ChangeAssembler(db.database(), filter, PrimaryKeys.fromCatalog(source),
           malformed::incrementAndGet);
-      for (PgOutputCapture.Captured c : PgOutputCapture.take(db, db.database(), "p")) {
+      for (PgOutputCapture.Captured c : PgOutputCapture.take(db, db.database(), "p", PgValues.CANONICAL_OUTPUT_SQL)) {
         assembler.accept(c.decode(), c.lsn(), 1L, out::add);
       }
     }
@@ -76,7 +76,7 @@ class ChangeAssemblerTest {
     assertThat(after.get("texts").toString()).isEqualTo("[\"a b\",\"c\\\"d\",null]");
     assertThat(after.get("nested").toString()).isEqualTo("[[1,2],[3,4]]");
     assertThat(after.get("by").asText()).isEqualTo("\\x00ff");
-    assertThat(after.get("ts").asText()).isEqualTo("2024-01-02 03:04:05.123456+00");
+    assertThat(after.get("ts").asText()).isEqualTo("2024-01-02T03:04:05.123456+00:00");
     assertThat(after.get("u").asText()).isEqualTo("b7267340-5011-40f4-ab9a-902b68fc5b25");
     assertThat(after.get("txt").asText()).isEqualTo("line\ttab");
     assertThat(after.get("nul").isNull()).isTrue();
@@ -122,7 +122,7 @@ class ChangeAssemblerTest {
   }
 
   @Test
-  void contextAppliesToTheFollowingRowsUntilTheNextMessage() throws Exception {
+  void aBemiContextBelongsToTheNextRowChangeOnlyAndSequinAnnotationsToTheRestOfTheTransaction() throws Exception {
     List<Change> changes = changes(ColumnFilter.none(), setup(
         "CREATE TABLE t (id int PRIMARY KEY)", "CREATE PUBLICATION p FOR TABLE t"),
         "BEGIN; INSERT INTO t VALUES (1);"
@@ -133,12 +133,50 @@ class ChangeAssemblerTest {
             + " SELECT pg_logical_emit_message(true, 'not_bemi', '{\"user\": \"eve\"}');"
             + " INSERT INTO t VALUES (5); COMMIT",
         "INSERT INTO t VALUES (6)",
-        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', 'not json {'); INSERT INTO t VALUES (7); COMMIT");
+        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', 'not json {'); INSERT INTO t VALUES (7); COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.set', '{\"req\": \"r1\"}');"
+            + " INSERT INTO t VALUES (8);"
+            + " SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"cy\"}');"
+            + " INSERT INTO t VALUES (9); INSERT INTO t VALUES (10);"
+            + " SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.clear', '');"
+            + " INSERT INTO t VALUES (11); COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.set', '{\"req\": \"r2\"}');"
+            + " COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"dee\"}');"
+            + " INSERT INTO t VALUES (12), (13); COMMIT",
+        "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"left over\"}'); COMMIT",
+        "INSERT INTO t VALUES (14)");
 
-    assertThat(changes).map(Change::context).containsExactly("{}", "{\"user\": \"ann\"}", "{\"user\": \"ann\"}",
-        "{\"user\": \"bob\"}", "{\"user\": \"bob\"}", "{}",
-        "{\"" + ChangeAssembler.MALFORMED_CONTEXT_KEY + "\":\"not json {\"}");
+    assertThat(changes).map(c -> c.primaryKey() + " " + c.context()).containsExactly(
+        "1 {}", "2 {\"user\": \"ann\"}", "3 {}", "4 {\"user\": \"bob\"}", "5 {}", "6 {}",
+        "7 {\"" + ChangeAssembler.MALFORMED_CONTEXT_KEY + "\":\"not json {\"}",
+        "8 {\"req\": \"r1\"}", "9 {\"user\": \"cy\"}", "10 {\"req\": \"r1\"}", "11 {}",
+        "12 {\"user\": \"dee\"}", "13 {}", "14 {}");
     assertThat(malformed.get()).isEqualTo(1);
+  }
+
+  /** Bemi's Supabase variant: {@code bemi_set_context()} sets {@code bemi.context}; a row trigger emits it per row. */
+  @Test
+  void bemisSupabaseVariantGivesEveryRowTheSessionContext() throws Exception {
+    List<Change> changes = changes(ColumnFilter.none(), setup(
+        "CREATE TABLE t (id int PRIMARY KEY, v text)", "CREATE PUBLICATION p FOR TABLE t",
+        // Bemi's migration for Supabase (bemi-supabase-js), as published
+        "CREATE OR REPLACE FUNCTION bemi_set_context(context text) RETURNS text AS $$ BEGIN"
+            + " PERFORM set_config('bemi.context', context, false); RETURN context; END; $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE FUNCTION _bemi_pass_sb_context_func() RETURNS TRIGGER AS $$ DECLARE _bemi_context TEXT;"
+            + " BEGIN SELECT current_setting('bemi.context', true) INTO _bemi_context;"
+            + " IF _bemi_context IS NOT NULL THEN RAISE log 'BEMI CONTEXT: %', _bemi_context;"
+            + " PERFORM pg_logical_emit_message(true, '_bemi', _bemi_context); END IF;"
+            + " IF (TG_OP = 'DELETE') THEN RETURN OLD; ELSE RETURN NEW; END IF; END; $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE TRIGGER _bemi_row_trigger_t BEFORE INSERT OR UPDATE OR DELETE ON t FOR EACH ROW"
+            + " EXECUTE FUNCTION _bemi_pass_sb_context_func()"),
+        "INSERT INTO t VALUES (1, 'a'), (2, 'b')",
+        "SELECT bemi_set_context('{\"user\": \"sb\"}'); UPDATE t SET v = 'c'; DELETE FROM t WHERE id = 2;"
+            + " SELECT bemi_set_context(''); INSERT INTO t VALUES (3, 'd')");
+
+    assertThat(changes).map(c -> c.operation() + " " + c.primaryKey() + " " + c.context()).containsExactly(
+        "CREATE 1 {}", "CREATE 2 {}", "UPDATE 1 {\"user\": \"sb\"}", "UPDATE 2 {\"user\": \"sb\"}",
+        "DELETE 2 {\"user\": \"sb\"}", "CREATE 3 {}");
   }
 
   @Test

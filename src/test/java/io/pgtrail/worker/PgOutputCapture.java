@@ -31,7 +31,16 @@ public final class PgOutputCapture {
 
   /** Everything the slot would stream now, consuming it. */
   public static List<Captured> take(ConnectionSettings db, String slot, String publication) throws Exception {
+    return take(db, slot, publication, "SELECT 1");
+  }
+
+  /** Decoded in a session prepared by {@code sessionSql} (output settings such as the worker's). */
+  public static List<Captured> take(ConnectionSettings db, String slot, String publication, String sessionSql)
+      throws Exception {
     try (Connection c = PgConnections.open(db)) {
+      try (var s = c.createStatement()) {
+        s.execute(sessionSql);
+      }
       int major = c.getMetaData().getDatabaseMajorVersion();
       awaitWalFlushed(c);
       String sql = "SELECT lsn::text, data FROM pg_logical_slot_get_binary_changes(?, NULL, NULL,"

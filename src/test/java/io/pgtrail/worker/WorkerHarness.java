@@ -19,6 +19,7 @@ public final class WorkerHarness implements AutoCloseable {
   private final Thread thread;
 
   private final String slot;
+  private final boolean dropSlotOnClose;
 
   public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
       int batchMaxRows) {
@@ -28,14 +29,31 @@ public final class WorkerHarness implements AutoCloseable {
   /** A worker that reaches the source through an SSH jump host. */
   public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
       int batchMaxRows, io.pgtrail.ssh.SshTunnelSettings tunnel) {
-    this.slot = slot;
-    this.source = source;
-    this.destination = destination;
-    this.worker = new Worker(new Worker.Settings(source, destination, slot, "p", filter, batchMaxRows,
-        Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(1), tunnel), metrics);
+    this(settings(source, destination, slot, filter, batchMaxRows, tunnel), true, true);
+  }
+
+  /**
+   * A worker with any settings; {@code awaitStreaming} waits until it streams, {@code dropSlotOnClose}
+   * drops its slot when it has stopped (tests that restart workers on one slot keep it).
+   */
+  public WorkerHarness(Worker.Settings settings, boolean awaitStreaming, boolean dropSlotOnClose) {
+    this.slot = settings.slot();
+    this.source = settings.source();
+    this.destination = settings.destination();
+    this.dropSlotOnClose = dropSlotOnClose;
+    this.worker = new Worker(settings, metrics);
     this.thread = new Thread(worker, "worker-under-test");
     thread.start();
-    await().atMost(Duration.ofSeconds(30)).until(worker::isStreaming);
+    if (awaitStreaming) {
+      await().atMost(Duration.ofSeconds(30)).until(worker::isStreaming);
+    }
+  }
+
+  /** The settings tests use: publication p, short delays. */
+  public static Worker.Settings settings(ConnectionSettings source, ConnectionSettings destination, String slot,
+      ColumnFilter filter, int batchMaxRows, io.pgtrail.ssh.SshTunnelSettings tunnel) {
+    return new Worker.Settings(source, destination, slot, "p", filter, batchMaxRows,
+        Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(1), tunnel);
   }
 
   public static long count(ConnectionSettings db, String sql) {
@@ -90,7 +108,7 @@ public final class WorkerHarness implements AutoCloseable {
     if (!worker.awaitStopped(Duration.ofSeconds(20))) {
       thread.interrupt();
     }
-    if (worker.awaitStopped(Duration.ofSeconds(5))) {
+    if (worker.awaitStopped(Duration.ofSeconds(5)) && dropSlotOnClose) {
       dropSlot(source, slot);
     }
   }

@@ -43,7 +43,7 @@ class WorkerTest {
     ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
     try (WorkerHarness h = new WorkerHarness(source, destination, source.database(),
             ColumnFilter.parse(List.of("orders.updated_at")), 1000);
-        HealthServer http = new HealthServer(0, h.metrics, h.worker::isAlive, h.worker::isStreaming)) {
+        HealthServer http = new HealthServer(0, h.metrics, h.worker::isAlive, h.worker::isReady, h.worker::readiness)) {
       server.execute(source.database(),
           "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"ann\"}');"
               + " INSERT INTO orders VALUES (1, 'new', now()), (2, 'new', now()); COMMIT",
@@ -56,8 +56,11 @@ class WorkerTest {
       await().atMost(Duration.ofSeconds(10))
           .until(() -> WorkerHarness.confirmedFlush(source, source.database()) >= afterWorkload);
 
+      // Bemi's pairing: the message belongs to the next row change only
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE context->>'user' = 'ann'"
-          + " AND operation = 'CREATE' AND database = '" + source.database() + "'")).isEqualTo(2);
+          + " AND operation = 'CREATE' AND primary_key = '1' AND database = '" + source.database() + "'")).isEqualTo(1);
+      assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE context = '{}'"
+          + " AND operation = 'CREATE' AND primary_key = '2'")).isEqualTo(1);
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE operation = 'UPDATE'"
           + " AND before->>'status' = 'new' AND after->>'status' = 'paid' AND primary_key = '1'")).isEqualTo(1);
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE operation = 'DELETE'"
@@ -72,7 +75,9 @@ class WorkerTest {
           .contains("pgtrail_worker_changes_recorded_total{operation=\"CREATE\",table=\"public.orders\"} 2.0")
           .contains("pgtrail_worker_batch_duration_seconds_bucket")
           .contains("pgtrail_worker_lag_bytes").contains("pgtrail_worker_lag_seconds")
-          .contains("pgtrail_worker_reconnects_total 0.0").contains("pgtrail_worker_malformed_contexts_total");
+          .contains("pgtrail_worker_reconnects_total 0.0").contains("pgtrail_worker_malformed_contexts_total")
+          .contains("pgtrail_worker_ready 1.0").contains("pgtrail_worker_consecutive_failures 0.0")
+          .contains("pgtrail_worker_state{state=\"streaming\"} 1.0");
       assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
       assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
@@ -125,9 +130,14 @@ class WorkerTest {
         insertOrders(TestPostgres.shared(version), source, 201, 400);
         await().atMost(Duration.ofSeconds(10)).until(() -> h.metrics.reconnects.get() >= 2);
         assertThat(h.worker.isStreaming()).isFalse();
+        assertThat(h.worker.isReady()).isFalse();
+        assertThat(h.worker.readiness()).startsWith("retrying (ConnectionLost)");
+        assertThat(h.worker.status().consecutiveFailures()).isGreaterThanOrEqualTo(2);
         destinationServer.restart();
         h.awaitRecorded(400, Duration.ofSeconds(60));
         assertExactlyOnce(destination, 400);
+        await().atMost(Duration.ofSeconds(10)).until(h.worker::isReady);
+        assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM pgtrail_dead_letter")).isZero();
       }
     }
   }

@@ -99,6 +99,9 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
       for (String[] note : run.notes) {
         events.record(source, EventRecorder.Type.Normal, note[0], note[1]);
       }
+      for (String[] warning : run.warnings) {
+        events.record(source, EventRecorder.Type.Warning, warning[0], warning[1]);
+      }
       healthy = conditions.isTrue(ConditionType.READY);
     } finally {
       metrics.reconciled(NAME, System.nanoTime() - started);

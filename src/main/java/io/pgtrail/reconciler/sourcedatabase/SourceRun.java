@@ -30,6 +30,8 @@ final class SourceRun implements AutoCloseable {
   SetupResult setup;
   /** Normal events to record after the status is computed (drift repair, updates). */
   final List<String[]> notes = new ArrayList<>();
+  /** Warning events (reason, message): e.g. tables setup left out of tracking so their writes keep working. */
+  final List<String[]> warnings = new ArrayList<>();
   boolean managedPasswordGenerated;
   /** {@code user@jumphost:port -> target:port} when the operator connects through an SSH tunnel. */
   String tunnel;

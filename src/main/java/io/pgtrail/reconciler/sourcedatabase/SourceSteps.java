@@ -448,8 +448,15 @@ final class SourceSteps {
     run.status.publicationName = run.publication;
     run.status.slotName = run.slot;
     run.status.replicationUser = run.workerSource.user();
-    run.conditions.setTrue(PUBLICATION_READY, Reason.PUBLICATION_READY.camelCase(), "publication " + run.publication
-        + " tracks " + tables.size() + " table(s) with REPLICA IDENTITY FULL");
+    String leftOut = String.join(" | ", run.setup.warnings());
+    String message = "publication " + run.publication + " tracks " + tables.size() + " table(s)"
+        + (leftOut.isEmpty() ? "" : "; not tracked or incomplete: " + leftOut);
+    String before = run.source.getStatus() == null ? null : io.pgtrail.reconciler.support.Conditions
+        .find(run.source.getStatus().conditions, PUBLICATION_READY).map(c -> c.getMessage()).orElse(null);
+    run.conditions.setTrue(PUBLICATION_READY, Reason.PUBLICATION_READY.camelCase(), message);
+    if (!leftOut.isEmpty() && !message.equals(before)) {
+      run.warnings.add(new String[] {Reason.TABLES_LEFT_OUT.camelCase(), leftOut});
+    }
     if (!run.setup.executedSteps().isEmpty()) {
       noteSetupChanges(run);
     }

@@ -276,7 +276,7 @@ public final class BenchCommand implements Callable<Integer> {
       c.setAutoCommit(false);
       long started = System.nanoTime();
       long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
-          "COPY changes (" + ChangesTable.columnList() + ") FROM STDIN (FORMAT binary)", in, 1 << 16);
+          "COPY changes (" + ChangesTable.copyColumnList() + ") FROM STDIN (FORMAT binary)", in, 1 << 16);
       perSecond = copied / ((System.nanoTime() - started) / 1e9);
       List<String> touched = new ArrayList<>();
       try (ResultSet rs = c.createStatement().executeQuery("SELECT DISTINCT tableoid::regclass::text FROM changes"
@@ -597,7 +597,7 @@ public final class BenchCommand implements Callable<Integer> {
   private static double copyReference(ConnectionSettings destination, ConnectionSettings reference, Path work,
       int rows, ChangesTable.Layout layout) throws Exception {
     Path data = work.resolve("changes.copy");
-    String columns = ChangesTable.columnList();
+    String columns = ChangesTable.copyColumnList();
     try (Connection c = PgConnections.open(destination);
         OutputStream out = new BufferedOutputStream(Files.newOutputStream(data))) {
       c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT " + columns

@@ -2,10 +2,14 @@ package io.pgtrail.worker.sink;
 
 import io.pgtrail.worker.Change;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Savepoint;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -29,12 +33,20 @@ public final class ChangeSink implements AutoCloseable {
     void recorded(String schema, String table, String operation, long count);
   }
 
-  /** What one flush did. */
-  public record FlushResult(int rows, int inserted, boolean absorbedReplays) {}
+  /** Told about each change the destination refused as it was, once its batch is committed. */
+  @FunctionalInterface
+  public interface RejectedListener {
+    void rejected(Change change, String sqlState, boolean setAside);
+  }
+
+  /** What one flush did: rows in the batch, rows inserted as they were, and the isolated ones. */
+  public record FlushResult(int rows, int inserted, boolean absorbedReplays, int fallbacks, int setAside) {}
 
   private final Connection connection;
   private final CopyManager copy;
   private final RecordedListener listener;
+  private final RejectedListener rejectedListener;
+  private final String slot;
   private final CopyBinaryBuffer batch = new CopyBinaryBuffer();
   private final UuidV7 ids = new UuidV7();
   private final Map<String, long[]> counts = new HashMap<>();
@@ -49,16 +61,38 @@ public final class ChangeSink implements AutoCloseable {
   private SQLException streamFailure;
   private boolean absorbing;
 
-  public ChangeSink(Connection destination, RecordedListener listener) throws SQLException {
+  /**
+   * A sink for the worker of replication slot {@code slot}: creates {@code changes}, {@code pgtrail_progress}
+   * and {@code pgtrail_dead_letter} when absent and registers the slot's progress row.
+   */
+  public ChangeSink(Connection destination, String slot, RecordedListener listener, RejectedListener rejected)
+      throws SQLException {
     this.connection = destination;
     this.copy = destination.unwrap(PGConnection.class).getCopyAPI();
     this.listener = listener;
+    this.rejectedListener = rejected;
+    this.slot = slot;
     ChangesTable.ensure(destination);
     try (Statement s = destination.createStatement()) {
       // the slot is acknowledged after this commit: it must survive a destination crash
       s.execute("SET synchronous_commit = on");
     }
     destination.setAutoCommit(false);
+    try (Statement s = destination.createStatement()) {
+      s.execute("SELECT pg_advisory_xact_lock(hashtext('pgtrail.progress'))");
+      ProgressTable.ensure(s);
+      DeadLetterTable.ensure(s);
+      ProgressTable.register(destination, slot);
+      destination.commit();
+    } catch (SQLException e) {
+      destination.rollback();
+      throw e;
+    }
+  }
+
+  /** The destination connection, for progress and gap writes between batches (never during one). */
+  public Connection connection() {
+    return connection;
   }
 
   /** The {@link System#nanoTime()} of the last commit of a batch; {@link Long#MIN_VALUE} before the first. */
@@ -129,53 +163,83 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   private static String copySql(String table) {
-    return "COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN (FORMAT binary)";
+    return "COPY " + table + " (" + ChangesTable.copyColumnList() + ") FROM STDIN (FORMAT binary)";
   }
 
-  /** Writes and commits everything added since the last flush. */
-  public FlushResult flush() throws SQLException {
+  /**
+   * Writes and commits everything added since the last flush, with the position it lets the worker
+   * acknowledge ({@code pgtrail_progress} is updated in the same transaction). A batch the destination
+   * refuses because of some of its rows is split until those rows are found; each is recorded in its
+   * fallback form or set aside, and the rest is written. Other failures are thrown, the batch kept for
+   * {@link #discard()}.
+   */
+  public FlushResult flush(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
     if (rows == 0) {
-      return new FlushResult(0, 0, false);
+      return new FlushResult(0, 0, false, 0, 0);
     }
     batch.finish();
     int inserted;
     boolean absorbed = absorbing;
+    Isolation isolation = null;
     try {
-      inserted = absorbing ? writeThroughStaging() : writeDirect();
+      inserted = absorbing ? writeThroughStaging(acknowledgeLsn, lastCommitUnixMicros)
+          : writeDirect(acknowledgeLsn, lastCommitUnixMicros);
     } catch (SQLException e) {
       abandonCopy();
       connection.rollback();
-      if (!isUniqueViolation(e)) {
-        throw e;
+      SQLException failure = e;
+      if (isUniqueViolation(e)) {
+        absorbing = true;
+        absorbed = true;
+        LOG.info("the destination already holds part of this batch (a replay after a restart);"
+            + " writing through the staging table until replays stop");
+        try {
+          failure = null;
+          inserted = writeThroughStaging(acknowledgeLsn, lastCommitUnixMicros);
+        } catch (SQLException again) {
+          connection.rollback();
+          failure = again;
+          inserted = 0;
+        }
+      } else {
+        inserted = 0;
       }
-      absorbing = true;
-      absorbed = true;
-      LOG.info("the destination already holds part of this batch (a replay after a restart);"
-          + " writing through the staging table until replays stop");
-      try {
-        inserted = writeThroughStaging();
-      } catch (SQLException again) {
-        connection.rollback();
-        throw again;
+      if (failure != null) {
+        if (!FailureClass.of(failure).isRowCaused()) {
+          throw failure;
+        }
+        isolation = new Isolation();
+        try {
+          isolation.run(failure, acknowledgeLsn, lastCommitUnixMicros);
+        } catch (SQLException isolationFailure) {
+          connection.rollback();
+          throw isolationFailure;
+        }
+        inserted = isolation.inserted;
       }
     }
     if (absorbed && inserted == rows) {
       absorbing = false;
     }
     lastCommitNanos = System.nanoTime();
-    FlushResult result = new FlushResult(rows, inserted, absorbed);
+    FlushResult result = new FlushResult(rows, inserted, absorbed, isolation == null ? 0 : isolation.fallbacks,
+        isolation == null ? 0 : isolation.setAside);
     reportCounts();
+    if (isolation != null) {
+      isolation.report();
+    }
     clear();
     return result;
   }
 
-  private int writeDirect() throws SQLException {
+  private int writeDirect(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
     push();
     if (streamFailure != null) {
       throw streamFailure;
     }
     streaming.endCopy();
     streaming = null;
+    ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
     connection.commit();
     return rows;
   }
@@ -201,38 +265,186 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   /** Replaces the batch's counts with what was really inserted and returns the total. */
-  private int writeThroughStaging() throws SQLException {
+  private int writeThroughStaging(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
     Map<String, long[]> inserted = new HashMap<>();
-    int total = 0;
+    createStaging();
+    int total = insertThroughStaging(0, rows, inserted);
+    ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    connection.commit();
+    replaceCounts(inserted);
+    return total;
+  }
+
+  private void createStaging() throws SQLException {
     try (Statement s = connection.createStatement()) {
       s.execute("CREATE TEMP TABLE IF NOT EXISTS " + STAGING + " (LIKE " + ChangesTable.NAME
           + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
-      copyBatchInto(STAGING);
+    }
+  }
+
+  /** Rows {@code [from, to)} into {@code changes} through the staging table, replays skipped; adds to {@code inserted}. */
+  private int insertThroughStaging(int from, int to, Map<String, long[]> inserted) throws SQLException {
+    int total = 0;
+    try (Statement s = connection.createStatement()) {
+      try {
+        copy.copyIn(copySql(STAGING), batch.copyStream(from, to), 1 << 16);
+      } catch (java.io.IOException e) {
+        throw new SQLException("COPY into the destination failed: " + e.getMessage(), "08006", e);
+      }
       try (ResultSet rs = s.executeQuery("WITH inserted AS (INSERT INTO " + ChangesTable.NAME
-          + " (" + ChangesTable.columnList() + ") SELECT " + ChangesTable.columnList() + " FROM " + STAGING
+          + " (" + ChangesTable.copyColumnList() + ") SELECT " + ChangesTable.copyColumnList() + " FROM " + STAGING
           // no conflict target: the replay key differs between a partitioned and a plain (Bemi) table
           + " ON CONFLICT DO NOTHING RETURNING \"schema\", \"table\", operation)"
           + " SELECT \"schema\", \"table\", operation, count(*) FROM inserted GROUP BY 1, 2, 3")) {
         while (rs.next()) {
-          inserted.put(rs.getString(1) + '\u0000' + rs.getString(2) + '\u0000' + rs.getString(3),
-              new long[] {rs.getLong(4)});
+          inserted.computeIfAbsent(rs.getString(1) + '\u0000' + rs.getString(2) + '\u0000' + rs.getString(3),
+              k -> new long[1])[0] += rs.getLong(4);
           total += rs.getLong(4);
         }
       }
-      connection.commit();
+      s.execute("TRUNCATE " + STAGING);
     }
-    counts.clear();
-    counts.putAll(inserted);
-    lastCount = null;
     return total;
   }
 
-  private void copyBatchInto(String table) throws SQLException {
-    try {
-      copy.copyIn(copySql(table), new java.io.ByteArrayInputStream(batch.array(), 0, batch.size()), 1 << 16);
-    } catch (java.io.IOException e) {
-      throw new SQLException("COPY into the destination failed: " + e.getMessage(), "08006", e);
+  private void replaceCounts(Map<String, long[]> inserted) {
+    counts.clear();
+    counts.putAll(inserted);
+    lastCount = null;
+  }
+
+  /**
+   * The rare path: one transaction in which the batch is bisected under savepoints until each refused
+   * change is alone; each is then written in its fallback form, or set aside in the dead-letter table.
+   * About 2 log2(n) COPYs per refused change; the accepted rows are written once.
+   */
+  private final class Isolation {
+    private final Map<String, long[]> insertedCounts = new HashMap<>();
+    private final List<Object[]> rejected = new ArrayList<>();
+    int inserted;
+    int fallbacks;
+    int setAside;
+    private int savepoints;
+
+    void run(SQLException firstFailure, long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
+      createStaging();
+      writeRange(0, rows, firstFailure);
+      ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, fallbacks, setAside);
+      connection.commit();
+      replaceCounts(insertedCounts);
     }
+
+    /** {@code knownFailure}: the range is known to fail (the whole batch did), so it is split right away. */
+    private void writeRange(int from, int to, SQLException knownFailure) throws SQLException {
+      SQLException failure = knownFailure;
+      if (failure == null) {
+        Savepoint sp = connection.setSavepoint("pgtrail_range_" + savepoints++);
+        try {
+          inserted += insertThroughStaging(from, to, insertedCounts);
+          connection.releaseSavepoint(sp);
+          return;
+        } catch (SQLException e) {
+          connection.rollback(sp);
+          if (!FailureClass.of(e).isRowCaused()) {
+            throw e;
+          }
+          failure = e;
+        }
+      }
+      if (to - from == 1) {
+        recordRejected(from, failure);
+        return;
+      }
+      int middle = (from + to) >>> 1;
+      writeRange(from, middle, null);
+      writeRange(middle, to, null);
+    }
+
+    private void recordRejected(int row, SQLException failure) throws SQLException {
+      Change change = decode(row);
+      String sqlState = FailureClass.sqlState(failure);
+      Change fallback = FallbackForm.of(change, sqlState);
+      if (fallback != null) {
+        Savepoint sp = connection.setSavepoint("pgtrail_fallback_" + savepoints++);
+        try {
+          if (insertOne(fallback)) {
+            count(insertedCounts, fallback);
+            inserted++;
+          }
+          connection.releaseSavepoint(sp);
+          fallbacks++;
+          rejected.add(new Object[] {fallback, sqlState, false});
+          return;
+        } catch (SQLException e) {
+          connection.rollback(sp);
+          if (!FailureClass.of(e).isRowCaused()) {
+            throw e;
+          }
+        }
+      }
+      DeadLetterTable.setAside(connection, slot, change, sqlState, failure.getMessage());
+      setAside++;
+      rejected.add(new Object[] {change, sqlState, true});
+    }
+
+    void report() {
+      if (rejectedListener != null) {
+        for (Object[] r : rejected) {
+          rejectedListener.rejected((Change) r[0], (String) r[1], (Boolean) r[2]);
+        }
+      }
+    }
+  }
+
+  private static void count(Map<String, long[]> counts, Change change) {
+    counts.computeIfAbsent(change.schema() + '\u0000' + change.table() + '\u0000' + change.operation().name(),
+        k -> new long[1])[0]++;
+  }
+
+  /** Inserts one change with bound values (the fallback path); false when it was already there (a replay). */
+  private boolean insertOne(Change c) throws SQLException {
+    try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + ChangesTable.NAME + " ("
+        + ChangesTable.columnList() + ") VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?)"
+        + " ON CONFLICT DO NOTHING")) { // no target: the replay key of a partitioned table has committed_at too
+      ps.setString(1, c.database());
+      ps.setString(2, c.schema());
+      ps.setString(3, c.table());
+      ps.setString(4, c.primaryKey());
+      ps.setString(5, c.operation().name());
+      ps.setString(6, c.before());
+      ps.setString(7, c.after());
+      ps.setString(8, c.context());
+      ps.setTimestamp(9, ProgressTable.timestamp(c.committedAtMicros()));
+      ps.setTimestamp(10, ProgressTable.timestamp(c.queuedAtMicros()));
+      ps.setLong(11, c.transactionId());
+      ps.setLong(12, c.position());
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Row {@code row} of the batch back as a change (its fields in {@link ChangesTable#WRITTEN_COLUMNS} order). */
+  private Change decode(int row) {
+    byte[][] f = batch.fields(row);
+    // f[0] is the id
+    return new Change(text(f[1]), text(f[2]), text(f[3]), text(f[4]), Change.Operation.valueOf(text(f[5])),
+        jsonb(f[6]), jsonb(f[7]), jsonb(f[8]), unixMicros(f[9]), unixMicros(f[10]), int8(f[11]), int8(f[12]));
+  }
+
+  private static String text(byte[] field) {
+    return field == null ? null : new String(field, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static String jsonb(byte[] field) {
+    return field == null ? null
+        : new String(field, 1, field.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static long int8(byte[] field) {
+    return java.nio.ByteBuffer.wrap(field).getLong();
+  }
+
+  private static long unixMicros(byte[] field) {
+    return int8(field) + io.pgtrail.worker.pgoutput.PgOutputMessage.POSTGRES_EPOCH_OFFSET_MICROS;
   }
 
   private void reportCounts() {

@@ -113,6 +113,12 @@ public final class ChangesPartitions {
     c.setAutoCommit(false);
     try (Statement s = c.createStatement()) {
       s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT + "'");
+      // the worker's start and its maintenance thread may both get here: one at a time, and once
+      s.execute("SELECT pg_advisory_xact_lock(hashtext('pgtrail.changes'))");
+      if (relationExists(c, name)) {
+        c.rollback();
+        return;
+      }
       s.execute("CREATE TABLE " + table + " (LIKE changes INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
       if (hasDefaultPartition(c)) {
         int moved = s.executeUpdate("WITH moved AS (DELETE FROM " + ChangesTable.DEFAULT_PARTITION + " WHERE " + range
@@ -133,6 +139,16 @@ public final class ChangesPartitions {
       throw e;
     } finally {
       c.setAutoCommit(autoCommit);
+    }
+  }
+
+  private static boolean relationExists(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, Identifiers.quote(name));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
     }
   }
 

@@ -27,6 +27,7 @@ import java.util.Set;
  * it is: the worker never rebuilds or re-indexes a table that holds rows.
  */
 public final class ChangesTable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChangesTable.class);
   public static final String NAME = "changes";
   public static final String DEFAULT_PARTITION = "changes_default";
 
@@ -200,8 +201,13 @@ public final class ChangesTable {
       destination.setAutoCommit(autoCommit);
     }
     if (partitioned && (partitionsOfAnExistingTable || !existed)) {
-      ChangesPartitions.ensureAhead(destination, layout.period() == null ? Layout.DEFAULT.period() : layout.period(),
-          now, layout.periodsAhead());
+      try {
+        ChangesPartitions.ensureAhead(destination, layout.period() == null ? Layout.DEFAULT.period() : layout.period(),
+            now, layout.periodsAhead());
+      } catch (SQLException e) {
+        // the default partition takes the writes meanwhile; the store maintenance tries again
+        LOG.warn("could not create the partitions ahead of changes now ({}); trying again later", e.getMessage());
+      }
     }
   }
 
@@ -261,9 +267,19 @@ public final class ChangesTable {
     }
   }
 
+  /** The columns of {@link #WRITTEN_COLUMNS} but {@code id}: what a single-row INSERT binds (id takes its default). */
   public static String columnList() {
+    return quoted(WRITTEN_COLUMNS.subList(1, WRITTEN_COLUMNS.size()));
+  }
+
+  /** All of {@link #WRITTEN_COLUMNS}, in COPY order (the worker's binary COPY carries its UUIDv7 ids). */
+  public static String copyColumnList() {
+    return quoted(WRITTEN_COLUMNS);
+  }
+
+  private static String quoted(List<String> columns) {
     StringBuilder sb = new StringBuilder();
-    for (String column : WRITTEN_COLUMNS) {
+    for (String column : columns) {
       sb.append(sb.length() == 0 ? "" : ", ").append('"').append(column).append('"');
     }
     return sb.toString();

@@ -18,6 +18,8 @@ final class CopyBinaryBuffer {
   private static final byte JSONB_VERSION = 1;
 
   private byte[] bytes = new byte[1 << 20];
+  private int[] rowStarts = new int[1024];
+  private int rows;
   private int size;
   private boolean started;
   private boolean finished;
@@ -33,6 +35,7 @@ final class CopyBinaryBuffer {
   /** Empties the buffer; the next row starts a new COPY stream (with its header). */
   void reset() {
     size = 0;
+    rows = 0;
     started = false;
     finished = false;
   }
@@ -42,10 +45,49 @@ final class CopyBinaryBuffer {
       put(HEADER, 0, HEADER.length);
       started = true;
     }
+    if (rows == rowStarts.length) {
+      rowStarts = Arrays.copyOf(rowStarts, rows * 2);
+    }
+    rowStarts[rows++] = size;
     ensure(2);
     bytes[size++] = (byte) (fields >>> 8);
     bytes[size++] = (byte) fields;
     return this;
+  }
+
+  int rows() {
+    return rows;
+  }
+
+  /** Rows {@code [from, to)} as a complete COPY stream of their own (header, rows, trailer). */
+  java.io.InputStream copyStream(int from, int to) {
+    int end = to < rows ? rowStarts[to] : rowsEnd();
+    return new java.io.SequenceInputStream(java.util.Collections.enumeration(java.util.List.of(
+        new java.io.ByteArrayInputStream(HEADER),
+        new java.io.ByteArrayInputStream(bytes, rowStarts[from], end - rowStarts[from]),
+        new java.io.ByteArrayInputStream(new byte[] {(byte) 0xFF, (byte) 0xFF}))));
+  }
+
+  private int rowsEnd() {
+    return finished ? size - 2 : size;
+  }
+
+  /** The fields of row {@code row} as written: each a byte array, null for SQL NULL. */
+  byte[][] fields(int row) {
+    int at = rowStarts[row];
+    int count = ((bytes[at] & 0xFF) << 8) | (bytes[at + 1] & 0xFF);
+    at += 2;
+    byte[][] fields = new byte[count][];
+    for (int f = 0; f < count; f++) {
+      int length = ((bytes[at] & 0xFF) << 24) | ((bytes[at + 1] & 0xFF) << 16) | ((bytes[at + 2] & 0xFF) << 8)
+          | (bytes[at + 3] & 0xFF);
+      at += 4;
+      if (length >= 0) {
+        fields[f] = Arrays.copyOfRange(bytes, at, at + length);
+        at += length;
+      }
+    }
+    return fields;
   }
 
   /** Ends the COPY stream (once); nothing may be added until {@link #reset()}. */

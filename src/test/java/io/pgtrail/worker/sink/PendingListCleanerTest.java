@@ -15,12 +15,12 @@ import org.junit.jupiter.api.Test;
 class PendingListCleanerTest {
 
   private static void write(ConnectionSettings db, int from, int to) throws Exception {
-    try (ChangeSink sink = new ChangeSink(PgConnections.open(db), (s, t, o, n) -> { })) {
+    try (ChangeSink sink = new ChangeSink(PgConnections.open(db), "test_slot", (s, t, o, n) -> { }, null)) {
       for (int i = from; i <= to; i++) {
         sink.add(new Change("src", "public", "t", Integer.toString(i), Change.Operation.CREATE, "{}",
             "{\"id\": " + i + ", \"k\": \"v" + i + "\"}", "{\"user\": \"u" + i + "\"}", 1L, 1L, 1, i));
       }
-      sink.flush();
+      sink.flush(0, 0);
     }
   }
 

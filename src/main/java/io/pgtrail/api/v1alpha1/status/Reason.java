@@ -28,6 +28,8 @@ public enum Reason {
   WORKER_UPDATED("WorkerUpdated"),
   DRIFT_REPAIRED("DriftRepaired"),
   PUBLICATION_UPDATED("PublicationUpdated"),
+  /** Setup left tables out of tracking (publishing them would break their writes) or could not make them complete. */
+  TABLES_LEFT_OUT("TablesLeftOut"),
   SSH_KEY_GENERATED("SshKeyGenerated"),
   SSH_KEY_ROTATED("SshKeyRotated"),
   SSH_HOST_KEY_PINNED("SshHostKeyPinned"),
