@@ -39,7 +39,7 @@ class ChangesStoreTest {
   }
 
   static ChangeSink sink(ConnectionSettings db) throws Exception {
-    return new ChangeSink(PgConnections.open(db), (schema, table, operation, count) -> { });
+    return new ChangeSink(PgConnections.open(db), "store_test", (schema, table, operation, count) -> { }, (change, sqlState, setAside) -> { });
   }
 
   static List<String> partitionNames(Connection c) throws Exception {
@@ -70,7 +70,7 @@ class ChangesStoreTest {
         sink.add(change(1, Instant.parse("1999-01-01T00:00:00Z")));
         sink.add(change(2, NOW));
         sink.add(change(3, Instant.parse("2199-12-31T23:59:59Z")));
-        assertThat(sink.flush().inserted()).isEqualTo(3);
+        assertThat(sink.flush(0, 0).inserted()).isEqualTo(3);
       }
       assertThat(WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(3);
       assertThat(WorkerHarness.count(db, "SELECT count(*) FROM changes_default")).isEqualTo(2);
@@ -95,12 +95,12 @@ class ChangesStoreTest {
         sink.add(change(i, now));
       }
       sink.add(change(4, Instant.parse("1999-01-01T00:00:00Z"))); // default partition
-      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(4, 4, false));
+      assertThat(sink.flush(0, 0)).isEqualTo(new ChangeSink.FlushResult(4, 4, false, 0, 0));
       // after a restart the source sends the unacknowledged changes again, with their original commit times
       for (int i = 2; i <= 6; i++) {
         sink.add(change(i, i == 4 ? Instant.parse("1999-01-01T00:00:00Z") : now));
       }
-      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(5, 2, true));
+      assertThat(sink.flush(0, 0)).isEqualTo(new ChangeSink.FlushResult(5, 2, true, 0, 0));
     }
     assertThat(WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(6);
     assertThat(WorkerHarness.count(db, "SELECT count(DISTINCT position) FROM changes")).isEqualTo(6);
@@ -115,7 +115,7 @@ class ChangesStoreTest {
         for (int i = 0; i < 2000; i++) {
           sink.add(change(batch * 2000L + i, now));
         }
-        sink.flush();
+        sink.flush(0, 0);
       }
     }
     try (Connection c = PgConnections.open(db); ResultSet rs = c.createStatement().executeQuery(

@@ -48,7 +48,7 @@ class RetentionTest {
         sink.add(ChangesStoreTest.change(day + 1, START.plus(day, ChronoUnit.DAYS)));
       }
       sink.add(ChangesStoreTest.change(99, Instant.parse("2020-01-01T00:00:00Z")));
-      sink.flush();
+      sink.flush(0, 0);
     }
     return db;
   }

@@ -58,7 +58,7 @@ class StoreConversionTest {
     Instant now = Instant.now();
     try (ChangeSink sink = ChangesStoreTest.sink(db)) {
       sink.add(ChangesStoreTest.change(5001, now)); // written into the old table
-      sink.flush();
+      sink.flush(0, 0);
 
       StringWriter out = new StringWriter();
       CommandLine cli = Main.commandLine();
@@ -71,9 +71,9 @@ class StoreConversionTest {
 
       // the sink's next batches go into the partitioned table; a replay of a converted change is absorbed
       sink.add(ChangesStoreTest.change(5002, now));
-      assertThat(sink.flush().inserted()).isEqualTo(1);
+      assertThat(sink.flush(0, 0).inserted()).isEqualTo(1);
       sink.add(ChangesStoreTest.change(5001, now));
-      assertThat(sink.flush()).isEqualTo(new ChangeSink.FlushResult(1, 0, true));
+      assertThat(sink.flush(0, 0)).isEqualTo(new ChangeSink.FlushResult(1, 0, true, 0, 0));
     }
     try (Connection c = PgConnections.open(db)) {
       assertThat(ChangesTable.isPartitioned(c)).isTrue();
