@@ -106,6 +106,18 @@ public final class BenchCommand implements Callable<Integer> {
         int transactions = Math.max(1, changes / (3 * ROWS_PER_STEP));
         int throughputChanges = transactions * 3 * ROWS_PER_STEP;
 
+        int warmupChanges = 0;
+        if (prefill > 0) {
+          // the two runs compared must both find the worker warm (JIT-compiled), not only the second one
+          int warmup = Math.max(1, transactions / 10);
+          runTransactions(source, warmup, 0);
+          awaitRecorded(source, destination, warmup * 3L * ROWS_PER_STEP, worker);
+          try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+            s.execute("TRUNCATE changes");
+          }
+          warmupChanges = warmup * 3 * ROWS_PER_STEP;
+          System.out.printf("warm-up: %d changes through the worker, then removed%n", warmupChanges);
+        }
         double cpuBefore = cpuSeconds(worker.pid());
         long loadStarted = System.nanoTime();
         long runStartMicros = nowMicros(destination);
@@ -130,7 +142,7 @@ public final class BenchCommand implements Callable<Integer> {
         int latencyTransactions = Math.max(1, latencyRate * latencySeconds / (3 * ROWS_PER_STEP));
         long periodNanos = TimeUnit.SECONDS.toNanos(3L * ROWS_PER_STEP) / latencyRate;
         runTransactions(source, latencyTransactions, periodNanos);
-        int total = throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
+        int total = warmupChanges + throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
         awaitRecorded(source, destination, total, worker);
         double[] latency = latencyPercentiles(destination, latencyStartMicros);
         if (verbose) {
@@ -223,9 +235,20 @@ public final class BenchCommand implements Callable<Integer> {
     long started = System.nanoTime();
     List<String> partitions = StorePrefill.fill(destination, prefill, prefillDays, java.time.Instant.now(), 2);
     double prefillSeconds = (System.nanoTime() - started) / 1e9;
+    long prefilledIndexes;
+    long todaysIndexes;
     try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
       s.execute("ANALYZE changes");
       s.execute("CHECKPOINT");
+      prefilledIndexes = (long) querySeconds(destination, "SELECT count(*) FROM pg_index WHERE indrelid = '"
+          + partitions.get(0) + "'::regclass");
+      todaysIndexes = (long) querySeconds(destination, "SELECT count(*) FROM pg_index WHERE indrelid = '"
+          + ChangesPartitions.nameFor(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS))
+          + "'::regclass");
+    }
+    if (prefilledIndexes != todaysIndexes) {
+      throw new IllegalStateException("a pre-filled partition has " + prefilledIndexes + " indexes, today's "
+          + todaysIndexes + ": ATTACH did not adopt the pre-built ones");
     }
     System.out.printf("pre-filled %,d rows into %d partitions in %.1f s (%.0f rows/s; two at a time: %s)%n", prefill,
         partitions.size(), prefillSeconds, prefill / prefillSeconds, StorePrefill.stepSummary());
