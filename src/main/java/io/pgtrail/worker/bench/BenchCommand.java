@@ -143,7 +143,7 @@ public final class BenchCommand implements Callable<Integer> {
         long periodNanos = TimeUnit.SECONDS.toNanos(3L * ROWS_PER_STEP) / latencyRate;
         runTransactions(source, latencyTransactions, periodNanos);
         int total = warmupChanges + throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
-        awaitRecorded(source, destination, total, worker);
+        awaitRecorded(source, destination, total - warmupChanges, worker);
         double[] latency = latencyPercentiles(destination, latencyStartMicros);
         if (verbose) {
           printLatencyBySecond(destination, latencyStartMicros);
