@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -109,15 +108,10 @@ public final class ChangesPartitions {
   public static void create(Connection c, String name, Instant from, Instant to) throws SQLException {
     String table = Identifiers.quote(name);
     String range = "committed_at >= " + literal(from) + " AND committed_at < " + literal(to);
-    boolean autoCommit = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT + "'");
-      // the worker's start and its maintenance thread may both get here: one at a time, and once
-      s.execute("SELECT pg_advisory_xact_lock(hashtext('pgtrail.changes'))");
+    // the worker's start and its maintenance thread may both get here: one at a time, and once
+    boolean created = DdlTransaction.run(c, LOCK_TIMEOUT, s -> {
       if (relationExists(c, name)) {
-        c.rollback();
-        return;
+        return false;
       }
       s.execute("CREATE TABLE " + table + " (LIKE changes INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
       if (hasDefaultPartition(c)) {
@@ -132,13 +126,10 @@ public final class ChangesPartitions {
       s.execute("ALTER TABLE changes ATTACH PARTITION " + table + " FOR VALUES FROM (" + literal(from) + ") TO ("
           + literal(to) + ")");
       s.execute("ALTER TABLE " + table + " DROP CONSTRAINT " + check);
-      c.commit();
+      return true;
+    });
+    if (created) {
       LOG.info("created partition {} of changes for [{}, {})", name, from, to);
-    } catch (SQLException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(autoCommit);
     }
   }
 

@@ -3,11 +3,11 @@ package io.pgtrail.worker.store;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;
+import io.pgtrail.worker.sink.DdlTransaction;
 import io.pgtrail.worker.sink.UuidV7;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,22 +58,14 @@ public final class Retention {
 
   public static Removed remove(Connection c, ChangesPartitions.Partition p, Instant now, StoreSettings.RetentionMode mode)
       throws SQLException {
-    boolean autoCommit = c.getAutoCommit();
-    c.setAutoCommit(false);
     long started = System.nanoTime();
-    try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL lock_timeout = '5s'");
+    DdlTransaction.run(c, "5s", s -> {
       String table = Identifiers.quote(p.name());
       s.execute(mode == StoreSettings.RetentionMode.DROP ? "DROP TABLE " + table
           : "ALTER TABLE " + ChangesTable.NAME + " DETACH PARTITION " + table);
       record(c, p, now, mode);
-      c.commit();
-    } catch (SQLException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(autoCommit);
-    }
+      return true;
+    });
     Removed r = new Removed(p.name(), p.from(), p.to(), p.estimatedRows(), mode,
         Duration.ofNanos(System.nanoTime() - started));
     LOG.info("retention: {} partition {} of changes ([{}, {}), about {} rows) in {} ms",

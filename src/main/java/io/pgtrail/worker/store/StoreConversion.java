@@ -3,6 +3,7 @@ package io.pgtrail.worker.store;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;
+import io.pgtrail.worker.sink.DdlTransaction;
 import io.pgtrail.worker.sink.PartitionPeriod;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -90,11 +91,7 @@ public final class StoreConversion {
 
   /** The rename and the new table, in one transaction: the old table is never without a name readers know. */
   private static void swap(Connection c, ChangesTable.Layout layout) throws SQLException {
-    boolean autoCommit = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL lock_timeout = '30s'");
-      s.execute("SELECT pg_advisory_xact_lock(hashtext('pgtrail.changes'))");
+    DdlTransaction.run(c, "30s", s -> {
       s.execute("LOCK TABLE changes IN ACCESS EXCLUSIVE MODE");
       s.execute("ALTER TABLE changes RENAME TO " + OLD);
       for (String index : indexesOf(c, OLD)) {
@@ -107,13 +104,8 @@ public final class StoreConversion {
       for (String sql : ChangesTable.createStatements(layout)) {
         s.execute(sql);
       }
-      c.commit();
-    } catch (SQLException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(autoCommit);
-    }
+      return true;
+    });
   }
 
   private static List<String> indexesOf(Connection c, String table) throws SQLException {

@@ -1,7 +1,7 @@
 package io.pgtrail.worker.store;
 
 import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.worker.sink.BackgroundConnection;
 import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -12,9 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,22 +25,16 @@ public final class StoreMaintenance implements AutoCloseable {
   public static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(15);
   private static final Logger LOG = LoggerFactory.getLogger(StoreMaintenance.class);
 
-  private final ConnectionSettings destination;
   private final StoreSettings settings;
   private final Clock clock;
   private final Counter partitionsCreated;
   private final Counter partitionsRemoved;
   private final Counter failures;
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "pgtrail-store-maintenance");
-    t.setDaemon(true);
-    return t;
-  });
-  private Connection connection;
+  private final BackgroundConnection background;
 
   public StoreMaintenance(ConnectionSettings destination, StoreSettings settings, Clock clock,
       PrometheusRegistry registry) {
-    this.destination = destination;
+    this.background = new BackgroundConnection(destination, "pgtrail-store-maintenance");
     this.settings = settings;
     this.clock = clock;
     this.partitionsCreated = Counter.builder()
@@ -63,7 +54,7 @@ public final class StoreMaintenance implements AutoCloseable {
 
   /** Runs now and then every {@code interval}, in the background. */
   public StoreMaintenance start(Duration interval) {
-    scheduler.scheduleWithFixedDelay(this::runSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    background.schedule(this::runSafely, 0, interval.toMillis());
     return this;
   }
 
@@ -74,15 +65,13 @@ public final class StoreMaintenance implements AutoCloseable {
       failures.inc();
       LOG.warn("store maintenance failed ({}: {}); trying again in the next run", e.getClass().getSimpleName(),
           e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse(""));
-      closeConnection();
+      background.reset();
     }
   }
 
   /** One run: partitions ahead, then retention. Returns what retention removed. */
   public synchronized List<Retention.Removed> runOnce() throws SQLException, io.pgtrail.postgres.PgConnectException {
-    if (connection == null || connection.isClosed()) {
-      connection = PgConnections.open(destination);
-    }
+    Connection connection = background.connection();
     if (!ChangesTable.isPartitioned(connection)) {
       return List.of();
     }
@@ -105,27 +94,8 @@ public final class StoreMaintenance implements AutoCloseable {
     return removed;
   }
 
-  private void closeConnection() {
-    if (connection != null) {
-      try {
-        connection.close();
-      } catch (SQLException ignored) {
-        // already gone
-      }
-      connection = null;
-    }
-  }
-
   @Override
   public void close() {
-    scheduler.shutdownNow();
-    try {
-      scheduler.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    synchronized (this) {
-      closeConnection();
-    }
+    background.close();
   }
 }
