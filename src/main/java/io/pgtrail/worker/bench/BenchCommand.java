@@ -160,7 +160,7 @@ public final class BenchCommand implements Callable<Integer> {
         String prefilled = "";
         if (prefill > 0) {
           prefilled = runPrefilled(source, destination, work, worker, transactions, changesPerSecond);
-          total += throughputChanges;
+          total += 2 * throughputChanges; // the baseline and the pre-filled run
         }
 
         long rssKb = peakRssKb(worker.pid());
@@ -227,6 +227,17 @@ public final class BenchCommand implements Callable<Integer> {
   private String runPrefilled(ConnectionSettings source, ConnectionSettings destination, Path work, Process worker,
       int transactions, double emptyChangesPerSecond) throws Exception {
     int throughputChanges = transactions * 3 * ROWS_PER_STEP;
+    // the baseline: exactly the steps of the pre-filled measurement below, on the emptied store, so that the
+    // two differ only by the history (a fresh database, as the first run's reference, is not the same state)
+    try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+      s.execute("TRUNCATE changes");
+      s.execute("CHECKPOINT");
+    }
+    double baselineCopy = copyIntoPrefilled(destination, work);
+    double baseline = measureRun(source, destination, worker, transactions);
+    emptyChangesPerSecond = baseline;
+    System.out.printf("baseline on the emptied store, same steps as below: COPY %.0f rows/s, worker %.0f changes/s"
+        + " (COPY ratio %.2f)%n", baselineCopy, baseline, baseline / baselineCopy);
     try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
       s.execute("TRUNCATE changes");
     }
@@ -257,18 +268,10 @@ public final class BenchCommand implements Callable<Integer> {
     System.out.printf("reference COPY into the pre-filled changes table: %d rows: %.0f rows/s%n", throughputChanges,
         copyPerSecond);
 
-    Thread.sleep(1000);
-    double cpuBefore = cpuSeconds(worker.pid());
-    long runStartMicros = nowMicros(destination);
-    runTransactions(source, transactions, 0);
-    awaitRecorded(source, destination, throughputChanges, worker, runStartMicros);
-    double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
-    double seconds = runSeconds(destination, runStartMicros);
-    double changesPerSecond = throughputChanges / seconds;
-    System.out.printf("throughput with %,d rows pre-filled: %d changes, first commit to last row %.2f s: %.0f"
-        + " changes/s (%.2fx the empty store's %.0f; COPY ratio %.2f; the worker used %.1f s of CPU)%n", prefill,
-        throughputChanges, seconds, changesPerSecond, changesPerSecond / emptyChangesPerSecond, emptyChangesPerSecond,
-        changesPerSecond / copyPerSecond, workerCpu);
+    double changesPerSecond = measureRun(source, destination, worker, transactions);
+    System.out.printf("throughput with %,d rows pre-filled: %d changes: %.0f changes/s (%.2fx the baseline's %.0f;"
+        + " COPY ratio %.2f)%n", prefill, throughputChanges, changesPerSecond, changesPerSecond / emptyChangesPerSecond,
+        emptyChangesPerSecond, changesPerSecond / copyPerSecond);
 
     double dropMillis;
     long droppedRows;
@@ -281,10 +284,21 @@ public final class BenchCommand implements Callable<Integer> {
     }
     System.out.printf("retention: dropped partition %s (%,d rows) in %.0f ms%n", partitions.get(0), droppedRows,
         dropMillis);
-    return String.format(Locale.ROOT, " prefill_rows=%d prefill_s=%.1f prefilled_changes_per_s=%.0f"
-        + " prefilled_vs_empty=%.2f prefilled_copy_rows_per_s=%.0f prefilled_copy_ratio=%.2f drop_rows=%d drop_ms=%.0f",
-        prefill, prefillSeconds, changesPerSecond, changesPerSecond / emptyChangesPerSecond, copyPerSecond,
-        changesPerSecond / copyPerSecond, droppedRows, dropMillis);
+    return String.format(Locale.ROOT, " baseline_changes_per_s=%.0f baseline_copy_rows_per_s=%.0f prefill_rows=%d"
+        + " prefill_s=%.1f prefilled_changes_per_s=%.0f prefilled_vs_empty=%.2f prefilled_copy_rows_per_s=%.0f"
+        + " prefilled_copy_ratio=%.2f drop_rows=%d drop_ms=%.0f",
+        baseline, baselineCopy, prefill, prefillSeconds, changesPerSecond, changesPerSecond / emptyChangesPerSecond,
+        copyPerSecond, changesPerSecond / copyPerSecond, droppedRows, dropMillis);
+  }
+
+  /** The throughput workload through the worker; changes/s from the first source commit to the last row. */
+  private double measureRun(ConnectionSettings source, ConnectionSettings destination, Process worker,
+      int transactions) throws Exception {
+    Thread.sleep(1000);
+    long runStartMicros = nowMicros(destination);
+    runTransactions(source, transactions, 0);
+    awaitRecorded(source, destination, transactions * 3L * ROWS_PER_STEP, worker, runStartMicros);
+    return transactions * 3 * ROWS_PER_STEP / runSeconds(destination, runStartMicros);
   }
 
   /**
