@@ -73,3 +73,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "pgtrail.watchNamespaces" -}}
 {{- .Values.watchNamespaces | uniq | sortAlpha | join "," }}
 {{- end }}
+
+{{/*
+The worker pod settings as spec.worker JSON for the operator (PGTRAIL_WORKER_POD_DEFAULTS); empty
+settings are left out.
+*/}}
+{{- define "pgtrail.workerPodDefaults" -}}
+{{- $w := .Values.worker }}
+{{- $d := dict }}
+{{- range $key := list "imagePullSecrets" "nodeSelector" "tolerations" "affinity" "priorityClassName" "serviceAccountName" "podAnnotations" "podLabels" }}
+{{- $value := get $w $key }}
+{{- if $value }}
+{{- $_ := set $d $key $value }}
+{{- end }}
+{{- end }}
+{{- toJson $d }}
+{{- end }}

@@ -61,13 +61,16 @@ INSERT INTO arrays VALUES
    NULL, NULL, NULL, NULL, ARRAY[NULL]::pair[], ARRAY[ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL)::nest], NULL, NULL, '0', '0', NULL),
   (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
-CREATE TABLE composites (id int PRIMARY KEY, p pair, gone int, n nest, dp pair_d);
+CREATE TYPE mixed AS (d doc, r int4range, pos positive, dps pair_d[], h hstore);
+CREATE TABLE composites (id int PRIMARY KEY, p pair, gone int, n nest, dp pair_d, dps pair_d[], mx mixed);
 ALTER TABLE composites DROP COLUMN gone;
 INSERT INTO composites VALUES
-  (1, ROW('a', 1), ROW(ROW('in"ner', 2), '{x,"y z"}', '2024-01-02 03:04:05.5', 'ünï', false, '[1, "2", {"3": null}]', '{"(0,0)"}'), ROW('d', 3)),
-  (2, ROW(NULL, NULL), ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL), NULL),
-  (3, NULL, NULL, ROW('', NULL)),
-  (4, ROW(e'back\\slash ( ) , "quote" \n', -1), ROW(ROW('', 0), '{}', 'infinity', '', NULL, 'null', '{}'), ROW(' ', 0));
+  (1, ROW('a', 1), ROW(ROW('in"ner', 2), '{x,"y z"}', '2024-01-02 03:04:05.5', 'ünï', false, '[1, "2", {"3": null}]', '{"(0,0)"}'), ROW('d', 3),
+   ARRAY[ROW('z', 9)::pair_d, NULL], ROW('{"a": [1, {"b": "c,d"}]}', '[1,5)', 7, ARRAY[ROW('e"f', 1)::pair_d], 'k=>"v,w"')),
+  (2, ROW(NULL, NULL), ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL), NULL, '{}', ROW(NULL, NULL, NULL, NULL, NULL)),
+  (3, NULL, NULL, ROW('', NULL), NULL, NULL),
+  (4, ROW(e'back\\slash ( ) , "quote" \n', -1), ROW(ROW('', 0), '{}', 'infinity', '', NULL, 'null', '{}'), ROW(' ', 0),
+   ARRAY[ROW('(', NULL)::pair_d], ROW('"s"', 'empty', 1, '{}', ''));
 
 CREATE TABLE ranges (id int PRIMARY KEY, i4 int4range, i8 int8range, n numrange, ts tsrange, tstz tstzrange,
   d daterange, f floatrange, mi int4multirange, md datemultirange, mf floatmultirange);

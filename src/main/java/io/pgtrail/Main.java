@@ -1,5 +1,6 @@
 package io.pgtrail;
 
+import io.pgtrail.cli.UserMistakes;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine;
@@ -11,6 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Automatic audit trail (change data capture) for PostgreSQL.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:done", "1:failed while running", "2:wrong usage or a user mistake (file, URL, server)"},
     subcommands = {
         CommandLine.HelpCommand.class,
         io.pgtrail.cli.CheckCommand.class,
@@ -41,12 +44,16 @@ public final class Main implements Runnable {
 
   /** The configured command line, for callers that redirect its output. */
   public static CommandLine commandLine() {
-    CommandLine commandLine = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    CommandLine commandLine = new CommandLine(new Main());
     for (String className : TOOL_COMMANDS) {
       toolCommand(className).ifPresent(commandLine::addSubcommand);
     }
     giveEveryCommandTheVersion(commandLine);
-    return commandLine;
+    // set after every subcommand is added: picocli applies these to the hierarchy as it is now
+    UserMistakes mistakes = new UserMistakes();
+    return commandLine.setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(mistakes)
+        .setExecutionExceptionHandler(mistakes);
   }
 
   /** {@code pgtrail <any command> --version} prints the build's version, not an empty line. */

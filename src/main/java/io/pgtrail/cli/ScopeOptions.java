@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 /** The tracking options shared by {@code check} and {@code sql}. */
 final class ScopeOptions {
   @Option(names = "--provider", defaultValue = "selfManaged", paramLabel = "PROVIDER",
-      description = "Hosting provider: selfManaged, awsRds, gcpCloudSql, supabase, neon, render (default: ${DEFAULT-VALUE}).")
+      description = "Hosting provider: selfManaged, awsRds, gcpCloudSql, supabase, neon, render, digitalOcean, azure,"
+          + " timescale (default: ${DEFAULT-VALUE}).")
   String provider;
 
   @Option(names = "--publication", defaultValue = "pgtrail", paramLabel = "NAME",
@@ -43,6 +44,11 @@ final class ScopeOptions {
       description = "Install Bemi's context triggers: /*Bemi {json} Bemi*/ SQL comments become change context.")
   boolean contextTriggers;
 
+  @Option(names = "--failover-slot", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Create the slot with failover on PostgreSQL 17+, so synchronized standbys keep it"
+          + " (default: on; --no-failover-slot turns it off).")
+  boolean failoverSlot = true;
+
   TrackingScope scope() {
     return new TrackingScope(schemas, parse(tables), parse(excludeTables), allTables);
   }
@@ -53,6 +59,6 @@ final class ScopeOptions {
 
   SetupRequest request(String ownerId) {
     return new SetupRequest(publication, slot, Provider.fromId(provider), scope(), trackNewTables, contextTriggers,
-        ownerId, null);
+        ownerId, null).withFailoverSlot(failoverSlot);
   }
 }

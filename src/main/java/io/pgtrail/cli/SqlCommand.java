@@ -13,7 +13,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code pgtrail sql setup|teardown}: the plan as a reviewed, re-runnable SQL script. */
 @Command(name = "sql", mixinStandardHelpOptions = true,
-    description = "Print the setup or teardown as commented SQL to review and run with psql (safe to run twice).")
+    description = "Print the setup or teardown as commented SQL to review and run with psql (safe to run twice).",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:script printed", "2:wrong usage (unknown provider, invalid name)"})
 public final class SqlCommand implements Callable<Integer> {
   enum Plan { setup, teardown }
 

@@ -40,7 +40,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Run the whole pipeline on this machine (embedded PostgreSQL, an in-process Kubernetes API,"
-        + " the operator and a worker), write sample traffic and show the recorded changes. No cluster, no Docker.")
+        + " the operator and a worker), write sample traffic and show the recorded changes. No cluster, no Docker.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:the changes were recorded", "1:the pipeline failed (the message says where)",
+        "2:wrong usage (bad --source-url, unreadable password file)"})
 public final class DemoCommand implements Callable<Integer> {
   static final String NAMESPACE = "demo";
   private static final String SOURCE_USER = "shop_admin";

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * the running worker and starts a new one (strategy Recreate); a streaming worker marks the Deployment
  * available, which is what the operator's WorkerAvailable condition waits for.
  */
-final class Kubelet implements AutoCloseable {
+public final class Kubelet implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Kubelet.class);
   private static final Duration SYNC_INTERVAL = Duration.ofMillis(200);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
@@ -69,11 +69,12 @@ final class Kubelet implements AutoCloseable {
   private volatile Pod pod;
   private volatile String lastProblem;
   private volatile int starts;
+  private volatile boolean outlivesDeletion;
 
   /** A running worker and the pod template it was started from. */
   private record Pod(String template, Path directory, Worker worker, Thread thread) {}
 
-  Kubelet(LocalKubernetes kubernetes, String namespace, String deploymentName, Path root) {
+  public Kubelet(LocalKubernetes kubernetes, String namespace, String deploymentName, Path root) {
     this.kubernetes = kubernetes;
     this.client = kubernetes.client();
     this.namespace = namespace;
@@ -81,13 +82,13 @@ final class Kubelet implements AutoCloseable {
     this.root = root;
   }
 
-  Kubelet start() {
+  public Kubelet start() {
     loop.scheduleWithFixedDelay(this::syncQuietly, 0, SYNC_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }
 
   /** Whether a worker streams from the Deployment's current pod template. */
-  boolean runsCurrentTemplate() {
+  public boolean runsCurrentTemplate() {
     Pod running = pod;
     Deployment d = client.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
     return running != null && d != null && running.worker().isStreaming()
@@ -117,10 +118,35 @@ final class Kubelet implements AutoCloseable {
     }
   }
 
+  /**
+   * Keeps a running worker alive after its Deployment is deleted, until {@link #stopWorker()}: a pod
+   * in a cluster takes a while to stop, and its replication connection lives on meanwhile.
+   */
+  public Kubelet outlivingDeletion() {
+    outlivesDeletion = true;
+    return this;
+  }
+
+  /** Whether a worker runs (streaming or not). */
+  public boolean hasWorker() {
+    return pod != null;
+  }
+
+  /** Stops the running worker, as a pod's termination would. */
+  public void stopWorker() {
+    stopPod();
+  }
+
   private void sync() throws IOException {
     Deployment d = client.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
     if (d == null || d.getMetadata().getDeletionTimestamp() != null) {
-      stopPod();
+      if (!outlivesDeletion) {
+        stopPod();
+      }
+      return;
+    }
+    if (Integer.valueOf(0).equals(d.getSpec().getReplicas())) {
+      stopPod(); // scaled to zero
       return;
     }
     String template = template(d.getSpec().getTemplate());

@@ -151,18 +151,19 @@ public final class LocalKubernetes implements AutoCloseable {
     });
   }
 
-  /** Reports a Deployment's current generation as rolled out with one available replica (if not already). */
+  /** Reports a Deployment's current generation as rolled out with one available replica (none when scaled to zero). */
   public void markAvailable(Deployment d) {
     if (d.getMetadata().getDeletionTimestamp() != null) {
       return;
     }
     Long generation = d.getMetadata().getGeneration() == null ? 1L : d.getMetadata().getGeneration();
+    int replicas = d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : Math.min(1, d.getSpec().getReplicas());
     if (d.getStatus() != null && generation.equals(d.getStatus().getObservedGeneration())
-        && Integer.valueOf(1).equals(d.getStatus().getAvailableReplicas())) {
+        && Integer.valueOf(replicas).equals(d.getStatus().getAvailableReplicas())) {
       return;
     }
-    d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(generation).withReplicas(1)
-        .withReadyReplicas(1).withAvailableReplicas(1).withUpdatedReplicas(1).build());
+    d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(generation).withReplicas(replicas)
+        .withReadyReplicas(replicas).withAvailableReplicas(replicas).withUpdatedReplicas(replicas).build());
     try {
       client.apps().deployments().inNamespace(d.getMetadata().getNamespace()).resource(d).updateStatus();
     } catch (RuntimeException e) {

@@ -8,13 +8,24 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code pgtrail operator}: runs the operator against the in-cluster config or the kubeconfig. */
 @Command(name = "operator", mixinStandardHelpOptions = true,
-    description = "Run the Kubernetes operator (in-cluster config, or KUBECONFIG / ~/.kube/config).")
+    description = "Run the Kubernetes operator (in-cluster config, or KUBECONFIG / ~/.kube/config).",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:stopped on request (SIGTERM/SIGINT)", "1:failed while running",
+        "2:wrong usage, or the Kubernetes API server is unreachable or refuses the credentials"})
 public final class OperatorCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);
+
+  @Spec CommandSpec spec;
+
   @Option(names = "--watch-namespaces", defaultValue = "${env:PGTRAIL_WATCH_NAMESPACES:-}",
       description = "Comma-separated namespaces to watch; empty watches all (env PGTRAIL_WATCH_NAMESPACES).")
   String watchNamespaces;
@@ -33,8 +44,9 @@ public final class OperatorCommand implements Callable<Integer> {
       description = "Port for /healthz, /readyz and /metrics (env PGTRAIL_METRICS_PORT; now ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(names = "--worker-image", defaultValue = "${env:PGTRAIL_WORKER_IMAGE:-ghcr.io/pgtrail/pgtrail:latest}",
-      description = "Default image of worker Deployments (env PGTRAIL_WORKER_IMAGE).")
+  @Option(names = "--worker-image", defaultValue = "${env:PGTRAIL_WORKER_IMAGE}",
+      description = "Default image of worker Deployments (env PGTRAIL_WORKER_IMAGE; else this build's own version,"
+          + " never latest).")
   String workerImage;
 
   @Option(names = "--resync", defaultValue = "PT60S", description = "Re-check interval of healthy sources (ISO-8601).")
@@ -50,6 +62,21 @@ public final class OperatorCommand implements Callable<Integer> {
   @Option(names = "--reconcile-threads", defaultValue = "10", description = "Concurrent reconciliations.")
   int reconcileThreads;
 
+  @Option(names = "--worker-pod-defaults", defaultValue = "${env:PGTRAIL_WORKER_POD_DEFAULTS:-}",
+      description = "JSON of spec.worker pod settings (imagePullSecrets, nodeSelector, tolerations, affinity,"
+          + " priorityClassName, serviceAccountName, podAnnotations, podLabels) every worker gets unless its"
+          + " SourceDatabase sets them (env PGTRAIL_WORKER_POD_DEFAULTS).")
+  String workerPodDefaults;
+
+  @Option(names = "--worker-log-format", defaultValue = "${env:PGTRAIL_LOG_FORMAT:-text}",
+      description = "Log format of the workers: json or text (default: the operator's own, env PGTRAIL_LOG_FORMAT).")
+  String workerLogFormat;
+
+  @Option(names = "--worker-stall-timeout", defaultValue = "PT5M",
+      description = "WorkerStreaming turns False when the slot's confirmed position stands still this long while"
+          + " WAL is pending (ISO-8601).")
+  Duration workerStallTimeout;
+
   @Override
   public Integer call() throws Exception {
     Set<String> namespaces = new LinkedHashSet<>();
@@ -58,11 +85,24 @@ public final class OperatorCommand implements Callable<Integer> {
         .withWatchNamespaces(namespaces)
         .withLeaderElection(leaderElection, leaseNamespace)
         .withHttpPort(httpPort)
-        .withWorkerImage(workerImage)
+        .withWorkerImage(workerImage == null || workerImage.isBlank() ? OperatorOptions.defaultWorkerImage() : workerImage)
         .withIntervals(resync, retry, cleanupTimeout)
-        .withReconcileThreads(reconcileThreads);
+        .withReconcileThreads(reconcileThreads)
+        .withWorkerDefaults(workerPodDefaults, workerLogFormat)
+        .withWorkerStallTimeout(workerStallTimeout);
+    ApiServer apiServer;
+    String kubernetesVersion;
+    try {
+      apiServer = ApiServer.resolve(System.getenv());
+      kubernetesVersion = apiServer.probe();
+    } catch (ApiServer.Unusable e) {
+      spec.commandLine().getErr().println("pgtrail operator: " + e.getMessage());
+      return 2;
+    }
+    LOG.info("Kubernetes API server {} ({}), Kubernetes {}", apiServer.url(), apiServer.configuredBy(),
+        kubernetesVersion);
     CountDownLatch stopped = new CountDownLatch(1);
-    try (KubernetesClient client = new KubernetesClientBuilder().build();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(apiServer.config()).build();
         PgtrailOperator operator = new PgtrailOperator(client, options)) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         operator.close();

@@ -16,6 +16,11 @@ import java.util.Set;
  * @param retryInterval how soon failing sources are retried
  * @param cleanupTimeout how long a failing database cleanup may block a deletion
  * @param reconcileThreads concurrent reconciliations
+ * @param workerPodDefaults JSON of spec.worker pod settings every worker gets unless its source overrides them
+ *     (the chart's worker.* values); empty for none
+ * @param workerLogFormat log format of the workers (json or text; the chart's logFormat)
+ * @param workerStallTimeout how long a slot's confirmed position may stand still, with WAL pending, before
+ *     WorkerStreaming turns False
  */
 public record OperatorOptions(
     Set<String> watchNamespaces,
@@ -27,40 +32,66 @@ public record OperatorOptions(
     Duration resyncInterval,
     Duration retryInterval,
     Duration cleanupTimeout,
-    int reconcileThreads) {
+    int reconcileThreads,
+    String workerPodDefaults,
+    String workerLogFormat,
+    Duration workerStallTimeout) {
+
+  /** The image the chart installs by default, at this build's version: never a moving tag such as latest. */
+  public static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/pgtrail/pgtrail";
+
+  public static String defaultWorkerImage() {
+    return DEFAULT_IMAGE_REPOSITORY + ":" + io.pgtrail.BuildVersion.current().version();
+  }
 
   public static OperatorOptions defaults() {
-    return new OperatorOptions(Set.of(), false, "pgtrail-operator", "default", 8080, "ghcr.io/pgtrail/pgtrail:latest",
-        Duration.ofSeconds(60), Duration.ofSeconds(15), Duration.ofMinutes(15), 10);
+    return new OperatorOptions(Set.of(), false, "pgtrail-operator", "default", 8080, defaultWorkerImage(),
+        Duration.ofSeconds(60), Duration.ofSeconds(15), Duration.ofMinutes(15), 10, "", "text", Duration.ofMinutes(5));
   }
 
   public OperatorOptions withWatchNamespaces(Set<String> namespaces) {
     return new OperatorOptions(Set.copyOf(namespaces), leaderElection, leaseName, leaseNamespace, httpPort,
-        workerImage, resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+        workerImage, resyncInterval, retryInterval, cleanupTimeout, reconcileThreads,
+        workerPodDefaults, workerLogFormat, workerStallTimeout);
   }
 
   public OperatorOptions withLeaderElection(boolean enabled, String namespace) {
     return new OperatorOptions(watchNamespaces, enabled, leaseName, namespace, httpPort, workerImage,
-        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads,
+        workerPodDefaults, workerLogFormat, workerStallTimeout);
   }
 
   public OperatorOptions withHttpPort(int port) {
     return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, port, workerImage,
-        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads,
+        workerPodDefaults, workerLogFormat, workerStallTimeout);
   }
 
   public OperatorOptions withIntervals(Duration resync, Duration retry, Duration cleanup) {
     return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, workerImage,
-        resync, retry, cleanup, reconcileThreads);
+        resync, retry, cleanup, reconcileThreads,
+        workerPodDefaults, workerLogFormat, workerStallTimeout);
   }
 
   public OperatorOptions withWorkerImage(String image) {
     return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, image,
-        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads);
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads,
+        workerPodDefaults, workerLogFormat, workerStallTimeout);
   }
 
   public OperatorOptions withReconcileThreads(int threads) {
     return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, workerImage,
-        resyncInterval, retryInterval, cleanupTimeout, threads);
+        resyncInterval, retryInterval, cleanupTimeout, threads,
+        workerPodDefaults, workerLogFormat, workerStallTimeout);
+  }
+
+  public OperatorOptions withWorkerDefaults(String podDefaultsJson, String logFormat) {
+    return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, workerImage,
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads, podDefaultsJson, logFormat, workerStallTimeout);
+  }
+
+  public OperatorOptions withWorkerStallTimeout(Duration timeout) {
+    return new OperatorOptions(watchNamespaces, leaderElection, leaseName, leaseNamespace, httpPort, workerImage,
+        resyncInterval, retryInterval, cleanupTimeout, reconcileThreads, workerPodDefaults, workerLogFormat, timeout);
   }
 }

@@ -3,6 +3,11 @@ package io.pgtrail.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.config.Cloner;
+import io.pgtrail.api.v1alpha1.LenientSpec;
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.reconciler.sourcedatabase.SourceDatabaseReconciler;
 import io.pgtrail.reconciler.support.OperatorMetrics;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
@@ -30,18 +35,27 @@ public final class PgtrailOperator implements AutoCloseable {
   private final HealthServer http;
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final AtomicBoolean leading = new AtomicBoolean();
+  private final SourceDatabaseReconciler sources;
 
   public PgtrailOperator(KubernetesClient client, OperatorOptions options) throws IOException {
     leading.set(!options.leaderElection());
     JvmMetrics.builder().register(registry);
     OperatorMetrics metrics = new OperatorMetrics(registry);
     ReconcilerSettings settings = new ReconcilerSettings(options.workerImage(), options.resyncInterval(),
-        options.retryInterval(), options.cleanupTimeout(), 5, Clock.systemUTC());
+        options.retryInterval(), options.cleanupTimeout(), 5, Clock.systemUTC(),
+        workerPodDefaults(options.workerPodDefaults()), options.workerLogFormat(), options.workerStallTimeout());
     this.operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withUseSSAToPatchPrimaryResource(false)
           .withSSABasedCreateUpdateMatchForDependentResources(false)
           .withCloseClientOnStop(false)
+          // JOSDK hands each reconcile a serialized copy; undecodable fields are reported from the copy too
+          .withResourceCloner(new Cloner() {
+            @Override
+            public <R extends HasMetadata> R clone(R object) {
+              return LenientSpec.keepProblems(object, client.getKubernetesSerialization().clone(object));
+            }
+          })
           .withConcurrentReconciliationThreads(options.reconcileThreads())
           .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
       if (options.leaderElection()) {
@@ -54,7 +68,8 @@ public final class PgtrailOperator implements AutoCloseable {
       }
     });
     Set<String> namespaces = options.watchNamespaces();
-    operator.register(new SourceDatabaseReconciler(client, settings, metrics), c -> {
+    this.sources = new SourceDatabaseReconciler(client, settings, metrics);
+    operator.register(sources, c -> {
       if (!namespaces.isEmpty()) {
         c.settingNamespaces(namespaces);
       }
@@ -67,6 +82,19 @@ public final class PgtrailOperator implements AutoCloseable {
       c.withReconciliationMaxInterval(options.resyncInterval());
     });
     this.http = new HealthServer(options.httpPort(), registry, operator, leading::get);
+  }
+
+  /** The chart's worker pod defaults; a value that is not a spec.worker object stops the start with a clear line. */
+  static WorkerSpec workerPodDefaults(String json) {
+    if (json == null || json.isBlank()) {
+      return new WorkerSpec();
+    }
+    try {
+      return Serialization.jsonMapper().readValue(json, WorkerSpec.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("worker pod defaults (PGTRAIL_WORKER_POD_DEFAULTS) are not a valid"
+          + " spec.worker object: " + e.getOriginalMessage(), e);
+    }
   }
 
   public PgtrailOperator start() {
@@ -96,6 +124,7 @@ public final class PgtrailOperator implements AutoCloseable {
     try {
       operator.stop();
     } finally {
+      sources.close();
       http.stop();
     }
   }

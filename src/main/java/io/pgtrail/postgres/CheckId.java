@@ -15,7 +15,10 @@ public enum CheckId {
   EVENT_TRIGGER_PRIVILEGE("MissingEventTriggerPrivilege", "right to create event triggers"),
   TRACKED_TABLES("TrackedTablesInvalid", "tracked tables"),
   PRIMARY_KEYS("TablesWithoutPrimaryKey", "primary keys"),
+  VIRTUAL_GENERATED_COLUMNS("VirtualGeneratedColumns", "virtual generated columns"),
   WAL_RETENTION_LIMIT("UnboundedWalRetention", "WAL retention limit"),
+  IDLE_SLOT_TIMEOUT("IdleSlotTimeout", "idle slot timeout"),
+  FAILOVER_SLOT("FailoverNotReady", "failover slot"),
   EXISTING_SLOT("SlotConflict", "replication slot"),
   EXISTING_PUBLICATION("Conflict", "publication");
 

@@ -28,14 +28,6 @@ public record OwnerMarker(
     contextTriggers = List.copyOf(new TreeSet<>(contextTriggers == null ? List.of() : contextTriggers));
   }
 
-  OwnerMarker withReplicaIdentityFull(List<QualifiedName> tables) {
-    return new OwnerMarker(ownerId, slot, tables, contextTriggers, contextFunctionSchema);
-  }
-
-  OwnerMarker withContextTriggers(List<QualifiedName> tables, String functionSchema) {
-    return new OwnerMarker(ownerId, slot, replicaIdentityFull, tables, functionSchema);
-  }
-
   /** The comment text: a JSON object with {@code "managedBy": "pgtrail"}. */
   public String toComment() {
     ObjectNode root = JSON.createObjectNode();

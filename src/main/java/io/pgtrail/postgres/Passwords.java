@@ -2,6 +2,7 @@ package io.pgtrail.postgres;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,6 +28,9 @@ public final class Passwords {
 
   /** The file's content without one trailing newline, as Kubernetes Secret volumes and editors leave it. */
   public static String readPasswordFile(Path file) throws IOException {
+    if (Files.isDirectory(file)) {
+      throw new FileSystemException(file.toString(), null, "is a directory, not a password file");
+    }
     String content = Files.readString(file, StandardCharsets.UTF_8);
     if (content.endsWith("\r\n")) {
       return content.substring(0, content.length() - 2);

@@ -82,7 +82,8 @@ public final class PgConnections {
     if (cause instanceof ConnectException || cause instanceof NoRouteToHostException
         || PSQLState.CONNECTION_UNABLE_TO_CONNECT.getState().equals(state)) {
       return new PgConnectException(PgConnectException.Reason.UNREACHABLE,
-          "cannot reach PostgreSQL at " + where + " (" + cause.getClass().getSimpleName()
+          "cannot reach PostgreSQL at " + where + " (" + (cause instanceof NoRouteToHostException
+              ? "no route to host" : "connection refused")
               + "): check the host, port and that the server accepts TCP connections", state);
     }
     if (messageContains(e, "SSL")) {

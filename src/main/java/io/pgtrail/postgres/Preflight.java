@@ -54,7 +54,10 @@ public final class Preflight {
     checks.add(eventTriggerRight(role));
     checks.add(trackedTables(scope));
     checks.add(primaryKeys(scope));
+    checks.add(virtualGeneratedColumns(server, scope));
     checks.add(walRetention(server));
+    checks.add(idleSlotTimeout(server));
+    checks.add(failoverSlot(server));
     checks.add(existingSlot(slot, publication));
     checks.add(existingPublication(publication));
     return new PreflightReport(server.version(), server.versionNum(), checks);
@@ -238,6 +241,34 @@ public final class Preflight {
     return CheckResult.ok(CheckId.PRIMARY_KEYS, "every tracked table has a primary key");
   }
 
+  /** PostgreSQL 18: virtual generated columns cannot be published, so their tables cannot have REPLICA IDENTITY FULL. */
+  private CheckResult virtualGeneratedColumns(Catalog.ServerFacts server, ScopeResolution scope) throws SQLException {
+    if (server.major() < GeneratedColumns.FIRST_MAJOR) {
+      return CheckResult.skipped(CheckId.VIRTUAL_GENERATED_COLUMNS, "PostgreSQL " + server.major()
+          + " has no virtual generated columns");
+    }
+    Set<QualifiedName> virtual = GeneratedColumns.tablesWithVirtualColumns(connection);
+    List<Catalog.TableFacts> affected = scope.tables().stream().filter(t -> virtual.contains(t.name())).toList();
+    if (affected.isEmpty()) {
+      return CheckResult.ok(CheckId.VIRTUAL_GENERATED_COLUMNS, "no tracked table has virtual generated columns");
+    }
+    List<QualifiedName> names = affected.stream().map(Catalog.TableFacts::name).toList();
+    List<QualifiedName> withoutKey = affected.stream().filter(t -> !t.hasPrimaryKey()).map(Catalog.TableFacts::name)
+        .toList();
+    String fix = "PostgreSQL 18 cannot publish virtual generated columns and rejects UPDATE and DELETE on tables whose"
+        + " REPLICA IDENTITY FULL holds one, so pgtrail leaves these tables' replica identity alone: their updates and"
+        + " deletes record only the primary key in before, and virtual columns are never recorded. Make the columns"
+        + " STORED (they are then recorded in full) or stop tracking the tables.";
+    if (!withoutKey.isEmpty()) {
+      return CheckResult.warning(CheckId.VIRTUAL_GENERATED_COLUMNS, withoutKey.size() + " table(s) in scope with"
+          + " virtual generated columns and no primary key: " + list(withoutKey), "Without a primary key such a"
+          + " table has no usable replica identity (PostgreSQL would reject its UPDATE and DELETE once published),"
+          + " so setup leaves it out of tracking: add a primary key or make the columns STORED. " + fix);
+    }
+    return CheckResult.warning(CheckId.VIRTUAL_GENERATED_COLUMNS, names.size() + " tracked table(s) with virtual"
+        + " generated columns: " + list(names), fix);
+  }
+
   private CheckResult walRetention(Catalog.ServerFacts server) {
     String value = server.maxSlotWalKeepSize();
     if (value == null || "-1".equals(value.trim())) {
@@ -247,6 +278,58 @@ public final class Preflight {
               + "and alert on slot lag.");
     }
     return CheckResult.ok(CheckId.WAL_RETENTION_LIMIT, "max_slot_wal_keep_size = " + value);
+  }
+
+  /** PostgreSQL 18 invalidates a slot nobody reads for idle_replication_slot_timeout: a stopped worker's slot. */
+  private CheckResult idleSlotTimeout(Catalog.ServerFacts server) throws SQLException {
+    if (server.major() < FailoverSlots.IDLE_TIMEOUT_MAJOR) {
+      return CheckResult.skipped(CheckId.IDLE_SLOT_TIMEOUT, "PostgreSQL " + server.major()
+          + " has no idle_replication_slot_timeout");
+    }
+    long seconds = FailoverSlots.idleSlotTimeoutSeconds(connection);
+    if (seconds <= 0) {
+      return CheckResult.ok(CheckId.IDLE_SLOT_TIMEOUT, "idle_replication_slot_timeout = 0 (idle slots are kept)");
+    }
+    return CheckResult.warning(CheckId.IDLE_SLOT_TIMEOUT, "idle_replication_slot_timeout = "
+        + humanSeconds(seconds), ProviderGuide.idleSlotTimeout(provider, humanSeconds(seconds)));
+  }
+
+  private CheckResult failoverSlot(Catalog.ServerFacts server) throws SQLException {
+    FailoverSlots.StandbyFacts standbys = FailoverSlots.standbys(connection);
+    if (!FailoverSlots.supported(server.major())) {
+      if (standbys.standbysAttached()) {
+        return CheckResult.warning(CheckId.FAILOVER_SLOT, standbys.streamingStandbys() + " standby(s) attached, but"
+            + " PostgreSQL " + server.major() + " cannot synchronize logical slots to them", "After a promotion the slot"
+            + " is gone: pgtrail records a gap and stops. Failover slots need PostgreSQL " + FailoverSlots.FIRST_MAJOR
+            + "+; see docs/high-availability.md.");
+      }
+      return CheckResult.skipped(CheckId.FAILOVER_SLOT, "failover slots need PostgreSQL " + FailoverSlots.FIRST_MAJOR
+          + " or newer");
+    }
+    if (!request.failoverSlot()) {
+      return CheckResult.skipped(CheckId.FAILOVER_SLOT, "failover slots are turned off for this source");
+    }
+    Optional<FailoverSlots.SlotFlags> flags = FailoverSlots.flags(connection, request.slot());
+    FailoverSlots.Readiness readiness = FailoverSlots.assess(server.major(), true, request.slot(), flags, standbys);
+    if (readiness.ready()) {
+      return CheckResult.ok(CheckId.FAILOVER_SLOT, readiness.observed());
+    }
+    if (standbys.synchronizedStandbySlots().isEmpty() && !standbys.standbysAttached()
+        && flags.map(FailoverSlots.SlotFlags::failover).orElse(true)) {
+      // a single server: nothing to fail over to, nothing to fix
+      return CheckResult.ok(CheckId.FAILOVER_SLOT, readiness.observed());
+    }
+    return CheckResult.warning(CheckId.FAILOVER_SLOT, readiness.observed(), readiness.fixIt());
+  }
+
+  static String humanSeconds(long seconds) {
+    if (seconds % 86400 == 0) {
+      return seconds / 86400 + "d";
+    }
+    if (seconds % 3600 == 0) {
+      return seconds / 3600 + "h";
+    }
+    return seconds % 60 == 0 ? seconds / 60 + "min" : seconds + "s";
   }
 
   private CheckResult existingSlot(Optional<ReplicationSlots.SlotStatus> slot,

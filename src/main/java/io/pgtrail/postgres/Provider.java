@@ -13,7 +13,10 @@ public enum Provider {
   GCP_CLOUD_SQL("gcpCloudSql", "GCP Cloud SQL"),
   SUPABASE("supabase", "Supabase"),
   NEON("neon", "Neon"),
-  RENDER("render", "Render");
+  RENDER("render", "Render"),
+  DIGITAL_OCEAN("digitalOcean", "DigitalOcean Managed PostgreSQL"),
+  AZURE("azure", "Azure Database for PostgreSQL"),
+  TIMESCALE("timescale", "Timescale Cloud");
 
   private final String id;
   private final String displayName;
@@ -31,9 +34,9 @@ public enum Provider {
     return displayName;
   }
 
-  /** Supabase and Render do not let customers create roles with the REPLICATION right. */
+  /** Supabase, Render and Timescale Cloud do not let customers create roles with the REPLICATION right. */
   public boolean canCreateReplicationRole() {
-    return this != SUPABASE && this != RENDER;
+    return this != SUPABASE && this != RENDER && this != TIMESCALE;
   }
 
   public static Provider fromId(String id) {

@@ -17,6 +17,14 @@ final class ProviderGuide {
       case NEON -> "Enable logical replication in the Neon project settings (Settings > Logical Replication).";
       case RENDER -> "Open a Render support request \"Configure database for logical replication\": "
           + "set wal_level to logical, add the REPLICATION permission to the database user.";
+      case DIGITAL_OCEAN -> "DigitalOcean managed PostgreSQL clusters run with wal_level = logical; if SHOW wal_level; "
+          + "says otherwise, open a DigitalOcean support ticket asking for logical replication on the cluster.";
+      case AZURE -> "Flexible server: in the Azure portal open Server parameters, set wal_level to logical, save and "
+          + "restart the server (az postgres flexible-server parameter set --name wal_level --value logical). "
+          + "Single server (retired): set azure.replication_support to LOGICAL and restart.";
+      case TIMESCALE -> "Timescale Cloud services need logical replication turned on by Timescale: open a support "
+          + "request asking for wal_level = logical on the service. Self-hosted TimescaleDB: run ALTER SYSTEM SET "
+          + "wal_level = logical; and restart.";
     };
   }
 
@@ -31,6 +39,12 @@ final class ProviderGuide {
           + "with the direct (non-pooled) connection details.";
       case RENDER -> "Render cannot grant REPLICATION to new roles: open a support request asking to "
           + "add the REPLICATION permission to " + role + ".";
+      case DIGITAL_OCEAN -> "Connect as doadmin, which has REPLICATION, or as doadmin run ALTER ROLE " + role
+          + " WITH REPLICATION; (or use credentials.mode managedRole with doadmin's credentials).";
+      case AZURE -> "As the server admin (a member of azure_pg_admin) run ALTER ROLE " + role + " WITH REPLICATION; "
+          + "(or use credentials.mode managedRole with the admin's credentials).";
+      case TIMESCALE -> "Timescale Cloud does not let customers grant REPLICATION: connect as tsdbadmin, or open a "
+          + "support request asking to add REPLICATION to " + role + ".";
     };
   }
 
@@ -41,6 +55,12 @@ final class ProviderGuide {
       case NEON -> "Replication needs a direct connection: use the Neon host name without \"-pooler\" "
           + "(turn off \"Pooled connection\" on the dashboard).";
       case RENDER -> "Use the full host name ending in .render.com from the External Database URL.";
+      case DIGITAL_OCEAN -> "Replication needs a direct connection: use the cluster's own connection details "
+          + "(port 25060), not a connection pool (port 25061).";
+      case AZURE -> "Replication needs a direct connection: use port 5432 of the server, not the built-in "
+          + "PgBouncer on port 6432.";
+      case TIMESCALE -> "Replication needs a direct connection: use the service URL, not the connection pooler URL "
+          + "(transaction pooling cannot carry a replication stream).";
       default -> "Replication needs a direct connection to PostgreSQL: point the host and port at the "
           + "server itself, not at PgBouncer or another pooler.";
     };
@@ -62,5 +82,18 @@ final class ProviderGuide {
     return "REPLICA IDENTITY FULL and adding a table to a publication need the table's owner (or a member of the "
         + "owner role): connect as the owner, run GRANT <owner> TO <user>; or give the table a primary key or "
         + "REPLICA IDENTITY FULL yourself. Tables left out are never published in a way that breaks their writes.";
+  }
+
+  static String idleSlotTimeout(Provider provider, String timeout) {
+    String how = switch (provider) {
+      case AWS_RDS -> "set idle_replication_slot_timeout = 0 in the DB parameter group";
+      case GCP_CLOUD_SQL -> "set the database flag idle_replication_slot_timeout = 0";
+      case SELF_MANAGED -> "run ALTER SYSTEM SET idle_replication_slot_timeout = 0; SELECT pg_reload_conf();";
+      default -> "ask the platform to set idle_replication_slot_timeout = 0";
+    };
+    return "PostgreSQL invalidates a slot nobody has read for " + timeout + ": if the worker is down that long, the "
+        + "slot is lost and pgtrail records a gap and stops. To keep the slot, " + how + ", or keep the value above "
+        + "your longest planned worker outage and alert on WorkerAvailable; max_slot_wal_keep_size bounds the disk "
+        + "instead.";
   }
 }

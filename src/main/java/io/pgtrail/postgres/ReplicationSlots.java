@@ -21,13 +21,18 @@ public final class ReplicationSlots {
       String restartLsn,
       String confirmedFlushLsn,
       long retainedWalBytes,
-      String walStatus) {}
+      String walStatus,
+      /** Bytes that can still be written before the slot is at risk of losing WAL (null: unlimited or PG &lt; 13). */
+      Long safeWalSize,
+      /** pg_current_wal_lsn() minus confirmed_flush_lsn: WAL written since the worker's last acknowledgement. */
+      long pendingWalBytes) {}
 
   public static Optional<SlotStatus> read(Connection c, String slot) throws SQLException {
     boolean hasWalStatus = c.getMetaData().getDatabaseMajorVersion() >= 13;
     String sql = "SELECT slot_name, plugin, database, active, restart_lsn::text, confirmed_flush_lsn::text,"
         + " COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
-        + (hasWalStatus ? " wal_status" : " NULL::text")
+        + (hasWalStatus ? " wal_status, safe_wal_size" : " NULL::text, NULL::bigint")
+        + ", COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
         + " FROM pg_replication_slots WHERE slot_name = ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, slot);
@@ -36,7 +41,8 @@ public final class ReplicationSlots {
           return Optional.empty();
         }
         return Optional.of(new SlotStatus(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
-            rs.getString(5), rs.getString(6), rs.getLong(7), rs.getString(8)));
+            rs.getString(5), rs.getString(6), rs.getLong(7), rs.getString(8),
+            rs.getObject(9) == null ? null : rs.getLong(9), rs.getLong(10)));
       }
     }
   }
@@ -60,9 +66,10 @@ public final class ReplicationSlots {
       }
       return false;
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_logical_replication_slot(?, ?)")) {
+    // failover where supported, as setup creates it: a worker that recreates the slot must not lose that
+    SetupSql.Sql create = SetupSql.createSlot(slot, true, c.getMetaData().getDatabaseMajorVersion());
+    try (PreparedStatement ps = c.prepareStatement(create.text())) {
       ps.setString(1, slot);
-      ps.setString(2, PLUGIN);
       ps.execute();
     }
     return true;

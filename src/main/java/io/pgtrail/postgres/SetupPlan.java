@@ -37,6 +37,8 @@ public final class SetupPlan {
     }
     steps.add(new Step("Publication " + Identifiers.quote(r.publication())
         + " (a table list, publish_via_partition_root), marked as pgtrail's", publication(r), false));
+    steps.add(new Step("PostgreSQL 18: FULL that pgtrail set goes back to DEFAULT on tables with virtual generated"
+        + " columns and a primary key", GeneratedColumns.keepFullOffVirtualColumnsStep(r.publication()), false));
     steps.add(new Step("REPLICA IDENTITY FULL on tracked tables and their partitions where it is DEFAULT"
         + " (recorded in the marker; USING INDEX and NOTHING stay as chosen)", replicaIdentity(r), false));
     steps.add(new Step("Publication members: tracked tables whose writes publishing cannot break",
@@ -139,7 +141,7 @@ public final class SetupPlan {
   private static String publication(SetupRequest r) {
     String pub = Identifiers.literal(r.publication());
     OwnerMarker marker = new OwnerMarker(r.ownerId(), r.slot(), List.of(), List.of(), null);
-    return "DO " + DO + "\nDECLARE\n  stmt text;\nBEGIN\n"
+    return "DO " + DO + "\nDECLARE\n  stmt text;\n  gencols text;\nBEGIN\n"
         + "  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = " + pub + ") THEN\n"
         + "    stmt := format('CREATE PUBLICATION %I WITH (publish_via_partition_root = true)', " + pub + ");\n"
         + "    EXECUTE stmt;\n"
@@ -150,7 +152,22 @@ public final class SetupPlan {
         + "    stmt := format('ALTER PUBLICATION %I SET (publish_via_partition_root = true)', " + pub + ");\n"
         + "    EXECUTE stmt;\n"
         + "    RAISE NOTICE '" + DID + "%', stmt;\n"
-        + "  END IF;\nEND\n" + DO;
+        + "  END IF;\n"
+        + publishGeneratedColumns(pub)
+        + "END\n" + DO;
+  }
+
+  /** PostgreSQL 18 sends stored generated columns when asked (docs/values.md); older servers never do. */
+  private static String publishGeneratedColumns(String pubLiteral) {
+    return "  IF pg_catalog.current_setting('server_version_num')::int >= 180000 THEN\n"
+        + "    EXECUTE 'SELECT pubgencols::text FROM pg_catalog.pg_publication WHERE pubname = $1' INTO gencols"
+        + " USING " + pubLiteral + ";\n"
+        + "    IF gencols IS DISTINCT FROM 's' THEN\n"
+        + "      stmt := format('ALTER PUBLICATION %I SET (publish_generated_columns = stored)', " + pubLiteral + ");\n"
+        + "      EXECUTE stmt;\n"
+        + "      RAISE NOTICE '" + DID + "%', stmt;\n"
+        + "    END IF;\n"
+        + "  END IF;\n";
   }
 
   private static String replicaIdentity(SetupRequest r) {
@@ -164,6 +181,7 @@ public final class SetupPlan {
         + "      JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace\n"
         + "    WHERE " + TrackingSql.inScope(r.scope(), "c", "n") + "\n"
         + "      AND pc.relreplident = 'd' AND pc.relkind IN ('r', 'p')\n"
+        + "      AND " + GeneratedColumns.withoutVirtualColumns("pc") + "\n"
         + "    ORDER BY 1, 2\n"
         + "  LOOP\n"
         + "    BEGIN\n"
@@ -252,17 +270,13 @@ public final class SetupPlan {
   }
 
   private static String contextFunction(SetupRequest r) {
-    String pub = r.publication();
-    return "DO " + DO + "\nDECLARE\n  s name;\n  marker jsonb;\nBEGIN\n"
+    return "DO " + DO + "\nDECLARE\n  s name;\nBEGIN\n"
         + "  IF " + TrackingSql.contextFunctionSchema() + " IS NULL THEN\n"
         + "    s := " + TrackingSql.routineSchema(r.scope()) + ";\n"
         + "    EXECUTE format(" + Identifiers.literal(SetupSql.createContextFunctionTemplate()) + ", s);\n"
+        + "    EXECUTE format('COMMENT ON FUNCTION %I." + Catalog.CONTEXT_FUNCTION + "() IS %L', s, "
+        + Identifiers.literal(TrackingSql.FUNCTION_MARKER) + ");\n"
         + "    RAISE NOTICE '" + DID + "CREATE FUNCTION %." + Catalog.CONTEXT_FUNCTION + "()', quote_ident(s);\n"
-        + readMarker(pub, "    ")
-        + "    IF marker ->> 'managedBy' = 'pgtrail' THEN\n"
-        + "      marker := jsonb_set(marker, '{contextFunctionSchema}', to_jsonb(s::text));\n"
-        + "      " + writeMarker(pub)
-        + "    END IF;\n"
         + "  END IF;\nEND\n" + DO;
   }
 
@@ -341,6 +355,9 @@ public final class SetupPlan {
   }
 
   private static String slot(SetupRequest r) {
+    if (r.failoverSlot()) {
+      return FailoverSlots.createSlotStep(r.slot());
+    }
     return SetupSql.createSlot(r.slot()).inline()
         + "\n  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = "
         + Identifiers.literal(r.slot()) + ")";
@@ -360,7 +377,7 @@ public final class SetupPlan {
     String slot = Identifiers.literal(r.slot());
     String marked = Identifiers.literal(TrackingSql.triggerMarker(pubName));
     StringBuilder b = new StringBuilder("DO " + DO + "\nDECLARE\n  marker jsonb;\n  t record;\n  stmt text;\n"
-        + "  bemi boolean;\n  fs text;\nBEGIN\n");
+        + "  bemi boolean;\nBEGIN\n");
     b.append(readMarker(pubName))
         .append("  IF marker IS NULL OR marker ->> 'managedBy' IS DISTINCT FROM 'pgtrail' THEN\n")
         .append("    RAISE NOTICE '").append(KEPT).append("%', ").append(Identifiers.literal("publication "
@@ -390,6 +407,11 @@ public final class SetupPlan {
         .append("  FOR t IN SELECT tg.tgname, n.nspname, c.relname, c.oid FROM pg_catalog.pg_trigger tg\n")
         .append("      JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n")
         .append("      WHERE pg_catalog.obj_description(tg.oid, 'pg_trigger') = ").append(marked).append("\n")
+        .append("        -- or left by a pgtrail publication that is gone (another source torn down first)\n")
+        .append("        OR pg_catalog.obj_description(tg.oid, 'pg_trigger') LIKE '{\"managedBy\": \"pgtrail\", \"publication\": %'")
+        .append(" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication gone WHERE")
+        .append(" pg_catalog.obj_description(tg.oid, 'pg_trigger') = '{\"managedBy\": \"pgtrail\", \"publication\": \"'")
+        .append(" || gone.pubname || '\"}')\n")
         .append("      ORDER BY 2, 3\n  LOOP\n")
         .append("    IF bemi THEN\n      RAISE NOTICE '").append(KEPT)
         .append("context trigger % on %.%: Bemi''s migration (_bemi_create_triggers) is installed and relies on it',")
@@ -402,20 +424,20 @@ public final class SetupPlan {
         .append(" quote_ident(t.nspname), quote_ident(t.relname);\n")
         .append("    ELSE\n      stmt := format('DROP TRIGGER %I ON %I.%I', t.tgname, t.nspname, t.relname);\n")
         .append("      EXECUTE stmt;\n      RAISE NOTICE '").append(DID).append("%', stmt;\n    END IF;\n  END LOOP;\n")
-        .append("  fs := marker ->> 'contextFunctionSchema';\n")
-        .append("  IF fs IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n")
-        .append(" ON n.oid = p.pronamespace WHERE n.nspname = fs AND p.proname = '").append(Catalog.CONTEXT_FUNCTION)
-        .append("' AND p.pronargs = 0) THEN\n")
+        .append("  -- the context function, if pgtrail created it (its comment says so) and nothing needs it any more\n")
+        .append("  FOR t IN SELECT n.nspname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace")
+        .append(" WHERE p.proname = '").append(Catalog.CONTEXT_FUNCTION).append("' AND p.pronargs = 0")
+        .append(" AND pg_catalog.obj_description(p.oid, 'pg_proc') = ").append(Identifiers.literal(TrackingSql.FUNCTION_MARKER))
+        .append("\n  LOOP\n")
         .append("    IF bemi THEN\n      RAISE NOTICE '").append(KEPT).append("context function %.")
-        .append(Catalog.CONTEXT_FUNCTION).append("(): Bemi''s migration is installed and relies on it', quote_ident(fs);\n")
+        .append(Catalog.CONTEXT_FUNCTION).append("(): Bemi''s migration is installed and relies on it', quote_ident(t.nspname);\n")
         .append("    ELSIF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid")
         .append(" JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = '")
-        .append(Catalog.CONTEXT_FUNCTION).append("' AND n.nspname = fs) THEN\n")
+        .append(Catalog.CONTEXT_FUNCTION).append("' AND n.nspname = t.nspname) THEN\n")
         .append("      RAISE NOTICE '").append(KEPT).append("context function %.").append(Catalog.CONTEXT_FUNCTION)
-        .append("(): triggers that pgtrail did not create (or another source needs) still call it', quote_ident(fs);\n")
-        .append("    ELSE\n      stmt := format('DROP FUNCTION %I.").append(Catalog.CONTEXT_FUNCTION).append("()', fs);\n")
-        .append("      EXECUTE stmt;\n      RAISE NOTICE '").append(DID).append("%', stmt;\n")
-        .append("      marker := marker - 'contextFunctionSchema';\n    END IF;\n  END IF;\n");
+        .append("(): triggers still call it (Bemi''s, yours, or another pgtrail source''s)', quote_ident(t.nspname);\n")
+        .append("    ELSE\n      stmt := format('DROP FUNCTION %I.").append(Catalog.CONTEXT_FUNCTION).append("()', t.nspname);\n")
+        .append("      EXECUTE stmt;\n      RAISE NOTICE '").append(DID).append("%', stmt;\n    END IF;\n  END LOOP;\n");
     if (r.dropPublicationAndSlot()) {
       b.append("  FOR t IN SELECT n.nspname, c.relname, c.oid FROM jsonb_array_elements(COALESCE(marker -> 'replicaIdentityFull',")
           .append(" '[]')) e\n      JOIN pg_catalog.pg_namespace n ON n.nspname = e ->> 0")
@@ -443,10 +465,7 @@ public final class SetupPlan {
           .append("  stmt := format('DROP PUBLICATION %I', ").append(pub).append(");\n")
           .append("  EXECUTE stmt;\n  RAISE NOTICE '").append(DID).append("%', stmt;\n");
     } else {
-      b.append("  IF marker IS DISTINCT FROM (SELECT pg_catalog.obj_description(oid, 'pg_publication')::jsonb")
-          .append(" FROM pg_catalog.pg_publication WHERE pubname = ").append(pub).append(") THEN\n    ")
-          .append(writeMarker(pubName)).append("  END IF;\n")
-          .append("  RAISE NOTICE '").append(KEPT).append("%', ").append(Identifiers.literal("publication "
+      b.append("  RAISE NOTICE '").append(KEPT).append("%', ").append(Identifiers.literal("publication "
               + Identifiers.quote(pubName) + " and slot " + Identifiers.quote(r.slot())
               + " retained (reclaimPolicy retain, or no --drop); REPLICA IDENTITY FULL kept")).append(";\n");
     }

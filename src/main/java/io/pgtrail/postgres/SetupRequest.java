@@ -4,7 +4,8 @@ package io.pgtrail.postgres;
  * Everything setup needs to know: names, provider, scope, options, and who owns what it creates
  * ({@code ownerId} is written into the publication's ownership marker). {@code adoptExistingSlot} says
  * the caller knows from its own records that it created the slot: an existing slot is then taken back
- * even when the publication carrying the marker was dropped by hand.
+ * even when the publication carrying the marker was dropped by hand. {@code failoverSlot} creates the slot
+ * with {@code failover} where the server supports it (PostgreSQL 17+), so synchronized standbys keep it.
  */
 public record SetupRequest(
     String publication,
@@ -15,11 +16,24 @@ public record SetupRequest(
     boolean contextTriggers,
     String ownerId,
     ManagedRole managedRole,
-    boolean adoptExistingSlot) {
+    boolean adoptExistingSlot,
+    boolean failoverSlot) {
 
   public SetupRequest(String publication, String slot, Provider provider, TrackingScope scope, boolean trackNewTables,
       boolean contextTriggers, String ownerId, ManagedRole managedRole) {
     this(publication, slot, provider, scope, trackNewTables, contextTriggers, ownerId, managedRole, false);
+  }
+
+  public SetupRequest(String publication, String slot, Provider provider, TrackingScope scope, boolean trackNewTables,
+      boolean contextTriggers, String ownerId, ManagedRole managedRole, boolean adoptExistingSlot) {
+    this(publication, slot, provider, scope, trackNewTables, contextTriggers, ownerId, managedRole, adoptExistingSlot,
+        true);
+  }
+
+  /** The same request with the slot's failover choice. */
+  public SetupRequest withFailoverSlot(boolean failover) {
+    return new SetupRequest(publication, slot, provider, scope, trackNewTables, contextTriggers, ownerId, managedRole,
+        adoptExistingSlot, failover);
   }
 
   public SetupRequest {

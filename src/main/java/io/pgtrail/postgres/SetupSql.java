@@ -47,7 +47,7 @@ public final class SetupSql {
   public static List<String> grantReplication(String role, Provider provider) {
     return switch (provider) {
       case AWS_RDS -> List.of("GRANT rds_replication TO " + Identifiers.quote(role));
-      case GCP_CLOUD_SQL -> List.of("ALTER ROLE " + Identifiers.quote(role) + " WITH REPLICATION");
+      case GCP_CLOUD_SQL, DIGITAL_OCEAN, AZURE -> List.of("ALTER ROLE " + Identifiers.quote(role) + " WITH REPLICATION");
       default -> List.of();
     };
   }
@@ -82,8 +82,9 @@ public final class SetupSql {
   /**
    * Bemi's row trigger function: a {@code /*Bemi {json} Bemi*}{@code /} comment in the running query
    * becomes a transactional logical message with prefix {@code _bemi}, which the worker attaches as
-   * context to the row changes that follow it. Unlike Bemi's own, its search_path is pinned and a failed
-   * message becomes a WARNING: the user's row is written either way.
+   * context to the row change that follows it. Unlike Bemi's own, its search_path is pinned. The message is
+   * not wrapped in an exception block on purpose: a subtransaction there puts the first message of a
+   * transaction after its row in the decoded stream, and the per-row pairing loses it.
    */
   public static String createContextFunction(String schema) {
     return "CREATE FUNCTION " + Identifiers.quote(schema) + "." + Catalog.CONTEXT_FUNCTION + "()\n"
@@ -106,11 +107,7 @@ public final class SetupSql {
         + "BEGIN\n"
         + "  SELECT split_part(split_part(current_query(), '/*Bemi ', 2), ' Bemi*/', 1) INTO _bemi_metadata;\n"
         + "  IF _bemi_metadata <> '' THEN\n"
-        + "    BEGIN\n"
-        + "      PERFORM pg_logical_emit_message(true, '_bemi', _bemi_metadata);\n"
-        + "    EXCEPTION WHEN OTHERS THEN\n"
-        + "      RAISE WARNING 'pgtrail: change context not recorded: %', SQLERRM;\n"
-        + "    END;\n"
+        + "    PERFORM pg_logical_emit_message(true, '_bemi', _bemi_metadata);\n"
         + "  END IF;\n"
         + "  IF (TG_OP = 'DELETE') THEN\n"
         + "    RETURN OLD;\n"
@@ -123,6 +120,19 @@ public final class SetupSql {
 
   public static Sql createSlot(String slot) {
     return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput')", List.of(slot));
+  }
+
+  /**
+   * The slot with {@code failover} on (PostgreSQL 17+): standbys with {@code sync_replication_slots} keep a
+   * copy, so it survives a promotion. Arguments: name, plugin, temporary, two-phase, failover.
+   */
+  public static Sql createFailoverSlot(String slot) {
+    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)", List.of(slot));
+  }
+
+  /** The slot as {@code failover} asks for it on a server of {@code major}: failover only where supported. */
+  public static Sql createSlot(String slot, boolean failover, int major) {
+    return failover && FailoverSlots.supported(major) ? createFailoverSlot(slot) : createSlot(slot);
   }
 
   public static Sql dropSlot(String slot) {

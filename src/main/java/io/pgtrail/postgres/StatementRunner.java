@@ -1,7 +1,6 @@
 package io.pgtrail.postgres;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
@@ -20,31 +19,6 @@ final class StatementRunner {
 
   StatementRunner(Connection connection) {
     this.connection = connection;
-  }
-
-  void run(String sql) throws SQLException {
-    LOG.debug("executing: {}", firstLine(sql));
-    try (Statement s = connection.createStatement()) {
-      s.execute(sql);
-    }
-    executed.add(sql);
-  }
-
-  void run(List<String> statements) throws SQLException {
-    for (String sql : statements) {
-      run(sql);
-    }
-  }
-
-  void run(SetupSql.Sql sql) throws SQLException {
-    LOG.debug("executing: {}", sql.text());
-    try (PreparedStatement ps = connection.prepareStatement(sql.text())) {
-      for (int i = 0; i < sql.params().size(); i++) {
-        ps.setString(i + 1, sql.params().get(i));
-      }
-      ps.execute();
-    }
-    executed.add(sql.inline());
   }
 
   /** What one plan step reported: its changes and kept items (NOTICEs), its warnings, and rows returned. */

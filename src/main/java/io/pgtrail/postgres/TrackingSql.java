@@ -15,6 +15,8 @@ final class TrackingSql {
   static final List<String> CHANGES_COLUMNS = List.of("primary_key", "committed_at", "transaction_id", "position");
   /** Marker written as the comment of every context trigger pgtrail creates. */
   static final String TRIGGER_MARKER_KEY = "managedBy";
+  /** Comment on the context function when pgtrail created it (shared by every pgtrail source). */
+  static final String FUNCTION_MARKER = "{\"managedBy\": \"pgtrail\"}";
 
   private TrackingSql() {}
 
@@ -70,7 +72,8 @@ final class TrackingSql {
    * that still exists, or DEFAULT with a primary key. NOTHING (or DEFAULT without a key) would make them fail.
    */
   static String usableIdentity(String x) {
-    return "(" + x + ".relreplident = 'f'"
+    // PostgreSQL 18: FULL holding a virtual generated column (never publishable) fails UPDATE and DELETE
+    return "(" + x + ".relreplident = 'f' AND " + GeneratedColumns.withoutVirtualColumns(x)
         + " OR " + x + ".relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index ri WHERE ri.indrelid = "
         + x + ".oid AND ri.indisreplident)"
         + " OR " + x + ".relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index pk WHERE pk.indrelid = "
@@ -92,7 +95,8 @@ final class TrackingSql {
 
   /** Setup can give {@code x} REPLICA IDENTITY FULL: its identity is DEFAULT and the current role owns it. */
   private static String canSetFull(String x) {
-    return "(" + x + ".relreplident = 'd' AND pg_catalog.pg_has_role(" + x + ".relowner, 'USAGE'))";
+    return "(" + x + ".relreplident = 'd' AND pg_catalog.pg_has_role(" + x + ".relowner, 'USAGE') AND "
+        + GeneratedColumns.withoutVirtualColumns(x) + ")";
   }
 
   /** Predicted for setup by the current role: {@code c} will be left out (some relation of its tree stays unusable). */

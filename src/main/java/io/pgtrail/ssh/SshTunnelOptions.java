@@ -94,11 +94,21 @@ public final class SshTunnelOptions {
     }
   }
 
+  private static String unreadable(IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : "I/O error";
+  }
+
   private static String read(Path file, String option) {
     try {
       return Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new IllegalArgumentException(option + " " + file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+      throw new IllegalArgumentException(option + " " + file + " cannot be read (" + unreadable(e) + ")");
     }
   }
 

@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * replaces the cached one), the current transaction and its application context (a Bemi {@code _bemi}
  * message for the next row change only; Sequin transaction annotations for the rest of the transaction
  * until cleared), fills unchanged TOAST values from the old image and drops UPDATEs that touched only
- * ignored columns. No I/O of its own.
+ * ignored columns. Values become JSON as {@code to_jsonb()} renders them (docs/values.md): column types and
+ * keys are resolved when a Relation message arrives, through {@link TypeCatalog} and {@link PrimaryKeys},
+ * its only catalog reads; rows cost none.
  */
 public final class ChangeAssembler {
   /** Bemi's context protocol: a transactional logical message with this prefix carries the JSON context of the next row change. */
@@ -35,6 +37,7 @@ public final class ChangeAssembler {
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final long TYPE_REFRESH_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
   private final String database;
   private final ColumnFilter ignoreColumns;
@@ -42,6 +45,7 @@ public final class ChangeAssembler {
   private final TypeCatalog types;
   private final Runnable onMalformedContext;
   private final Map<Integer, CachedRelation> relations = new HashMap<>();
+  private final Map<Integer, Long> typeRefreshes = new HashMap<>();
 
   private long transactionId;
   private long committedAtMicros;
@@ -77,6 +81,7 @@ public final class ChangeAssembler {
       clearContexts();
     } else if (message instanceof Relation relation) {
       relations.put(relation.oid(), cache(relation));
+      typeRefreshes.remove(relation.oid());
     } else if (message instanceof PgOutputMessage.Type) {
       // user-defined types are read from the catalog with each Relation message (TypeCatalog)
     } else if (message instanceof PgOutputMessage.Message m) {
@@ -197,14 +202,41 @@ public final class ChangeAssembler {
     return row.value(column);
   }
 
-  private static String rowJson(CachedRelation r, TupleData row, TupleData old) {
+  private String rowJson(CachedRelation r, TupleData row, TupleData old) {
     return rowJson(r, row, old, false);
   }
 
-  /** Unchanged TOAST values come from {@code old}; without one they are left out rather than guessed. */
-  private static String rowJson(CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
-    List<PgOutputMessage.Column> columns = r.relation().columns();
+  /**
+   * A value that does not parse as its resolved type (a composite type altered after the Relation
+   * message: pgoutput sends no new one then) makes the relation's types be read again, at most once a
+   * minute per relation, and the row be written again with them.
+   */
+  private String rowJson(CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
     StringWriter w = new StringWriter(256);
+    if (writeRow(w, r, row, old, keyOnly) || !mayRefreshTypes(r.relation().oid())) {
+      return w.toString();
+    }
+    CachedRelation refreshed = cache(r.relation());
+    relations.put(r.relation().oid(), refreshed);
+    w = new StringWriter(256);
+    writeRow(w, refreshed, row, old, keyOnly);
+    return w.toString();
+  }
+
+  private boolean mayRefreshTypes(int relationOid) {
+    long now = System.nanoTime();
+    Long last = typeRefreshes.get(relationOid);
+    if (last != null && now - last < TYPE_REFRESH_INTERVAL_NANOS) {
+      return false;
+    }
+    typeRefreshes.put(relationOid, now);
+    return true;
+  }
+
+  /** Unchanged TOAST values come from {@code old}; without one they are left out rather than guessed. */
+  private static boolean writeRow(StringWriter w, CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
+    List<PgOutputMessage.Column> columns = r.relation().columns();
+    boolean allParsed = true;
     try (JsonGenerator g = JSON.createGenerator(w)) {
       g.writeStartObject();
       for (int i = 0; i < row.size() && i < columns.size(); i++) {
@@ -220,13 +252,13 @@ public final class ChangeAssembler {
           text = old.value(i);
         }
         g.writeFieldName(columns.get(i).name());
-        PgValues.write(g, r.types()[i], text);
+        allParsed &= PgValues.write(g, r.types()[i], text);
       }
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return w.toString();
+    return allParsed;
   }
 
   private void clearContexts() {

@@ -41,23 +41,27 @@ public final class PgValues {
   }
 
   /** For callers that know only a built-in type OID (no catalog). */
-  public static void write(JsonGenerator g, int typeOid, String text) throws IOException {
-    write(g, PgType.builtin(typeOid), text);
+  public static boolean write(JsonGenerator g, int typeOid, String text) throws IOException {
+    return write(g, PgType.builtin(typeOid), text);
   }
 
-  public static void write(JsonGenerator g, PgType type, String text) throws IOException {
+  /** Writes one value; false when its text did not parse as {@code type} and was written as text instead. */
+  public static boolean write(JsonGenerator g, PgType type, String text) throws IOException {
     if (text == null) {
       g.writeNull();
-      return;
+      return true;
     }
-    switch (type.form()) {
+    return switch (type.form()) {
       case ARRAY, VECTOR, COMPOSITE, HSTORE -> writeParsedOrText(g, type, text);
-      default -> writeScalar(g, type, text);
-    }
+      default -> {
+        writeScalar(g, type, text);
+        yield true;
+      }
+    };
   }
 
   /** Parsed into a buffer first, so a literal that cannot be parsed is still recorded, as text. */
-  private static void writeParsedOrText(JsonGenerator g, PgType type, String text) throws IOException {
+  private static boolean writeParsedOrText(JsonGenerator g, PgType type, String text) throws IOException {
     StructuredBuffer buffer = BUFFER.get();
     buffer.reset();
     try {
@@ -66,9 +70,10 @@ public final class PgValues {
     } catch (RuntimeException unparseable) {
       buffer.discardGenerator();
       g.writeString(text);
-      return;
+      return false;
     }
     g.writeRawValue(buffer.chars(), 0, buffer.size());
+    return true;
   }
 
   /** One per thread: a generator kept open across values (no separator between root values). */
@@ -253,22 +258,27 @@ public final class PgValues {
       g.writeEndArray();
     }
 
-    /** {@code (1,,"a ""b""",\,)}: an empty field is NULL, quotes double, backslashes escape. */
+    /**
+     * {@code (1,,"a ""b""",\,)}: an empty field is NULL, quotes double, backslashes escape. Fewer fields
+     * than the type has now are the leading ones: the value predates an {@code ALTER TYPE ... ADD ATTRIBUTE}.
+     */
     void record(JsonGenerator g, PgType type) throws IOException {
       String[] names = type.fieldNames();
       PgType[] types = type.fieldTypes();
       expect('(');
       g.writeStartObject();
-      for (int i = 0; i < names.length; i++) {
+      boolean closed = names.length == 0 && next() == ')';
+      for (int i = 0; i < names.length && !closed; i++) {
         g.writeFieldName(names[i]);
         writeStructured(g, types[i], recordField());
         char separator = next();
-        if (separator != (i == names.length - 1 ? ')' : ',')) {
-          throw new IllegalArgumentException("record literal does not have " + names.length + " fields");
+        closed = separator == ')';
+        if (!closed && (separator != ',' || i == names.length - 1)) {
+          throw new IllegalArgumentException("record literal with more than " + names.length + " fields");
         }
       }
-      if (names.length == 0) {
-        expect(')');
+      if (!closed) {
+        throw new IllegalArgumentException("unterminated record literal");
       }
       g.writeEndObject();
       requireEnd();

@@ -107,6 +107,7 @@ public final class Worker implements Runnable {
   public static final int EXIT_GAP = 3;
 
   private static final long HEARTBEAT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final long BATCH_REGROWTH_NANOS = TimeUnit.SECONDS.toNanos(30);
   /** No data for this long with nothing pending: the worker has caught up with its slot. */
   private static final long CAUGHT_UP_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -121,6 +122,9 @@ public final class Worker implements Runnable {
   private volatile boolean running;
   private volatile long acknowledgedLsn;
   private volatile int exitCode;
+  /** After a timeout, batches are this many times smaller until progress: a batch too big for statement_timeout shrinks. */
+  private int batchDivisor = 1;
+  private long lastTimeoutNanos;
   private SshTunnel tunnel;
   private StoreMaintenance storeMaintenance;
 
@@ -222,6 +226,10 @@ public final class Worker implements Runnable {
     metrics.errors.labelValues(errorClass).inc();
     metrics.lastErrorTime.labelValues(errorClass).set(System.currentTimeMillis() / 1000.0);
     metrics.consecutiveFailures.set(status.consecutiveFailures());
+    if (failure == FailureClass.TIMEOUT && e instanceof DestinationFailure) {
+      batchDivisor = Math.min(1024, batchDivisor * 2);
+      lastTimeoutNanos = System.nanoTime();
+    }
     Duration delay = backoff.nextDelay();
     LOG.warn("{} at position {}: {}; retrying in {} ms ({} failures in a row)", errorClass,
         LogSequenceNumber.valueOf(acknowledgedLsn), description, delay.toMillis(), status.consecutiveFailures());
@@ -315,6 +323,7 @@ public final class Worker implements Runnable {
     private long lastCommitMicros;
     private long ackable;
     private long recordedInProgress;
+    private long lastProgressWriteNanos = Long.MIN_VALUE / 2;
     private long reportedLsn;
     private long lastStatusNanos;
     private long lastLagQueryNanos;
@@ -511,12 +520,13 @@ public final class Worker implements Runnable {
         if (stopRequested && stopDeadline == 0) {
           stopDeadline = System.nanoTime() + STOP_GRACE_NANOS;
         }
-        ByteBuffer data = stream.readPending();
+        PgOutputMessage message = readPending();
         long now = System.nanoTime();
-        if (data != null) {
-          handle(PgOutputDecoder.decode(data), stream.getLastReceiveLSN().asLong());
+        if (message != null) {
+          handle(message, stream.getLastReceiveLSN().asLong());
           idleSince = now;
-          if (sink.pendingRows() >= settings.batchMaxRows() || sink.pendingBytes() >= settings.batchMaxBytes()
+          if (sink.pendingRows() >= Math.max(1, settings.batchMaxRows() / batchDivisor)
+              || sink.pendingBytes() >= Math.max(1024, settings.batchMaxBytes() / batchDivisor)
               || sink.pendingRows() > 0 && now - firstPendingNanos >= settings.batchMaxDelay().toNanos()) {
             flush();
           }
@@ -535,6 +545,12 @@ public final class Worker implements Runnable {
         watchSource(now);
         heartbeat(now);
       }
+    }
+
+    /** The next message, decoded; its raw bytes are not held while it is handled (they may be 50 MB). */
+    private PgOutputMessage readPending() throws SQLException {
+      ByteBuffer data = stream.readPending();
+      return data == null ? null : PgOutputDecoder.decode(data);
     }
 
     private void handle(PgOutputMessage message, long lsn) {
@@ -561,14 +577,22 @@ public final class Worker implements Runnable {
 
     private void flush() throws DestinationFailure {
       long started = System.nanoTime();
+      status.behind(true); // a write that hangs is a stall: readiness must not wait for the next lag query
+      // the position goes into pgtrail_progress with a batch at the pace the slot is confirmed (once a
+      // second), not with every small batch: the slot is never confirmed beyond it (reportStatus)
+      boolean recordProgress = started - lastProgressWriteNanos >= STATUS_INTERVAL_NANOS;
       try {
-        sink.flush(lastCommitEndLsn, lastCommitMicros);
+        sink.flush(lastCommitEndLsn, lastCommitMicros, recordProgress);
       } catch (SQLException e) {
         throw new DestinationFailure(e);
       }
       metrics.batchDuration.observe((System.nanoTime() - started) / 1e9);
-      if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
-        recordedInProgress = lastCommitEndLsn;
+      status.wrote();
+      if (recordProgress) {
+        lastProgressWriteNanos = started;
+        if (Long.compareUnsigned(lastCommitEndLsn, recordedInProgress) > 0) {
+          recordedInProgress = lastCommitEndLsn;
+        }
       }
       advance(lastCommitEndLsn);
       if (!inTransaction && lastCommitMicros > 0) {
@@ -584,6 +608,8 @@ public final class Worker implements Runnable {
         metrics.fallbackChanges.inc();
       }
       metrics.errors.labelValues(FailureClass.ROW_REJECTED.label()).inc();
+      status.rejected(FailureClass.ROW_REJECTED.label(), "SQLSTATE " + sqlState + " for a " + change.operation()
+          + " of " + change.schema() + "." + change.table() + " at " + LogSequenceNumber.valueOf(change.position()));
       metrics.lastErrorTime.labelValues(FailureClass.ROW_REJECTED.label()).set(System.currentTimeMillis() / 1000.0);
       LOG.warn("{} at position {}: the destination refused a {} of {}.{} (SQLSTATE {}); {}",
           FailureClass.ROW_REJECTED.label(), LogSequenceNumber.valueOf(change.position()), change.operation(),
@@ -617,12 +643,13 @@ public final class Worker implements Runnable {
       }
       if (Long.compareUnsigned(ackable, recordedInProgress) > 0 && sink.pendingRows() == 0) {
         try {
-          ProgressTable.acknowledge(destination, settings.slot(), ackable, 0, 0, 0);
+          ProgressTable.acknowledge(destination, settings.slot(), ackable, lastCommitMicros, 0, 0);
           destination.commit();
         } catch (SQLException e) {
           throw new DestinationFailure(e);
         }
         recordedInProgress = ackable;
+        lastProgressWriteNanos = now;
       }
       long confirm = Long.compareUnsigned(ackable, recordedInProgress) > 0 ? recordedInProgress : ackable;
       if (confirm == reportedLsn) {
@@ -638,6 +665,10 @@ public final class Worker implements Runnable {
       metrics.acknowledgedLsn.set(confirm);
       status.progressed();
       backoff.reset();
+      if (batchDivisor > 1 && now - lastTimeoutNanos > BATCH_REGROWTH_NANOS) {
+        batchDivisor /= 2; // batches grow back slowly: one that timed out should not be tried again at once
+        lastTimeoutNanos = now;
+      }
       metrics.consecutiveFailures.set(0);
     }
 

@@ -11,7 +11,12 @@ import sun.misc.Signal;
 
 /** {@code pgtrail worker --config FILE}: one replication worker for one source database. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
-    description = "Stream a source database's changes into the destination changes table.")
+    description = "Stream a source database's changes into the destination changes table.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:stopped on request (SIGTERM/SIGINT) after acknowledging its last batch",
+        "1:stopped on an error it cannot recover from (see the last log line)",
+        "2:wrong usage or a bad config (missing or unreadable file, invalid YAML, bad URL, port in use)",
+        "3:stopped at a gap in the trail (slot missing or invalidated; onGap: stop), written into changes"})
 public final class WorkerCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerCommand.class);
 

@@ -191,12 +191,22 @@ public record WorkerConfig(
     } catch (JsonMappingException e) {
       throw new IllegalArgumentException("invalid worker config at '" + path(e, false) + "': " + e.getOriginalMessage());
     } catch (IOException e) {
-      throw new IllegalArgumentException("worker config is not valid YAML: " + e.getMessage());
+      throw new IllegalArgumentException("worker config is not valid YAML: " + yamlProblem(e));
     }
     if (config == null) {
       throw new IllegalArgumentException("worker config is empty");
     }
     return config.validated();
+  }
+
+  /** The parser's complaint on one line, with the line and column it points at. */
+  private static String yamlProblem(IOException e) {
+    if (e instanceof com.fasterxml.jackson.core.JsonProcessingException p) {
+      String problem = p.getOriginalMessage() == null ? "" : p.getOriginalMessage().strip().split("\\R", 2)[0];
+      var at = p.getLocation();
+      return problem + (at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip().split("\\R", 2)[0];
   }
 
   /** The dotted key path of a mapping problem, e.g. {@code source.url}; {@code dropLast} omits the offending key. */

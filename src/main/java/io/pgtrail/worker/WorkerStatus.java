@@ -55,6 +55,13 @@ public final class WorkerStatus {
     consecutiveFailures++;
   }
 
+  /** A change the destination refused was isolated: the last error, but not a failure of the loop. */
+  void rejected(String errorClass, String message) {
+    lastErrorClass = errorClass;
+    lastErrorMessage = message;
+    lastErrorAtMillis = System.currentTimeMillis();
+  }
+
   /** The acknowledged position moved (or the worker caught up): failures are over. */
   void progressed() {
     lastProgressNanos = System.nanoTime();
@@ -62,6 +69,14 @@ public final class WorkerStatus {
     if (state != State.STOPPED) {
       set(State.STREAMING, null);
     }
+  }
+
+  /**
+   * Rows were committed in the destination (within a long transaction the acknowledged position does not
+   * move, but this is progress too); does not change the state.
+   */
+  void wrote() {
+    lastProgressNanos = System.nanoTime();
   }
 
   /** Whether the source has WAL beyond what the worker acknowledged (so a still position is a stall). */

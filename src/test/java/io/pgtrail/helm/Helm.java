@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 
 /** helm against the pgtrail chart, with its caches kept under target/ instead of the home directory. */
-final class Helm {
+public final class Helm {
 
-  static final String RELEASE = "pgtrail";
-  static final String NAMESPACE = "pgtrail-system";
+  public static final String RELEASE = "pgtrail";
+  public static final String NAMESPACE = "pgtrail-system";
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
   private Helm() {}
@@ -52,7 +52,7 @@ final class Helm {
   }
 
   /** Renders the chart and returns every manifest, in order. */
-  static List<JsonNode> render(String... extraArguments) {
+  public static List<JsonNode> render(String... extraArguments) {
     return parseManifests(template(extraArguments).requireSuccess().stdout());
   }
 

@@ -49,6 +49,10 @@ final class StrictKubernetesSchema {
       Map.entry("rbac.authorization.k8s.io/v1/RoleBinding", RoleBinding.class),
       Map.entry("networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class),
       Map.entry("monitoring.coreos.com/v1/ServiceMonitor", ServiceMonitor.class),
+      Map.entry("monitoring.coreos.com/v1/PodMonitor", io.fabric8.openshift.api.model.monitoring.v1.PodMonitor.class),
+      Map.entry("monitoring.coreos.com/v1/PrometheusRule",
+          io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule.class),
+      Map.entry("v1/ConfigMap", io.fabric8.kubernetes.api.model.ConfigMap.class),
       Map.entry("apiextensions.k8s.io/v1/CustomResourceDefinition", CustomResourceDefinition.class));
 
   private static final ObjectMapper STRICT = strictMapper();

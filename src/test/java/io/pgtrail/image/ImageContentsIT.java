@@ -1,10 +1,26 @@
 package io.pgtrail.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.testing.MockCluster;
+import io.pgtrail.testing.PgVersion;
+import io.pgtrail.testing.TestPostgres;
 import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,6 +112,103 @@ class ImageContentsIT {
         "postgres-darwin-x86_64.txz", "postgres-darwin-arm_64.txz");
     Run help = exec(List.of(java(), "-jar", tool.toString(), "--help"));
     assertThat(help.output()).contains("  demo ", "  bench ");
+  }
+
+  @Test
+  void theImageRunsTheOperatorAgainstAnApiServer() throws Exception {
+    try (MockCluster cluster = new MockCluster()) {
+      Path kubeconfig = Files.writeString(imageRoot.resolve("kubeconfig"), """
+          apiVersion: v1
+          kind: Config
+          clusters: [{name: mock, cluster: {server: "%s", insecure-skip-tls-verify: true}}]
+          users: [{name: u, user: {token: t}}]
+          contexts: [{name: mock, context: {cluster: mock, user: u, namespace: %s}}]
+          current-context: mock
+          """.formatted(cluster.client().getMasterUrl(), MockCluster.NAMESPACE));
+      int port = freePort();
+      Path log = imageRoot.resolve("operator.log");
+      Process operator = start(log, Map.of("KUBECONFIG", kubeconfig.toString()), "operator",
+          "--leader-election=false", "--http-port=" + port, "--watch-namespaces=" + MockCluster.NAMESPACE);
+      try {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+          assertThat(operator.isAlive()).as(Files.readString(log)).isTrue();
+          assertThat(httpStatus(port, "/readyz")).isEqualTo(200);
+        });
+        assertThat(Files.readString(log)).contains(cluster.client().getMasterUrl().toString().replaceAll("/$", ""))
+            .contains("kubeconfig " + kubeconfig);
+      } finally {
+        operator.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void theImageRunsAWorkerThatRecordsAChange() throws Exception {
+    ConnectionSettings source = TestPostgres.newDatabase(PgVersion.primary(), "image_source");
+    ConnectionSettings destination = TestPostgres.newDatabase(PgVersion.primary(), "image_destination");
+    try (Connection c = PgConnections.open(source); Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE items (id int PRIMARY KEY, name text)");
+      st.execute("CREATE PUBLICATION image_pub FOR TABLE items");
+    }
+    int port = freePort();
+    Path config = Files.writeString(imageRoot.resolve("worker.yaml"), String.join("\n",
+        "source: { url: \"" + source.redacted() + "\" }",
+        "slot: image_slot",
+        "publication: image_pub",
+        "destination: { url: \"" + destination.redacted() + "\" }",
+        "metrics: { port: " + port + " }",
+        ""));
+    Path log = imageRoot.resolve("worker.log");
+    Process worker = start(log, Map.of(), "worker", "--config", config.toString());
+    try {
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        assertThat(worker.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(httpStatus(port, "/readyz")).isEqualTo(200);
+      });
+      try (Connection c = PgConnections.open(source); Statement st = c.createStatement()) {
+        st.execute("INSERT INTO items VALUES (1, 'first')");
+      }
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        try (Connection c = PgConnections.open(destination); Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery("SELECT count(*) FROM changes WHERE \"table\" = 'items'")) {
+          rs.next();
+          assertThat(rs.getInt(1)).as(Files.readString(log)).isEqualTo(1);
+        }
+      });
+    } finally {
+      worker.destroy();
+      worker.waitFor(20, TimeUnit.SECONDS);
+      worker.destroyForcibly();
+    }
+  }
+
+  private static Process start(Path log, Map<String, String> env, String... args) throws IOException {
+    List<String> command = new ArrayList<>(entrypoint);
+    command.set(0, java());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(imageRoot.toFile()).redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    builder.environment().put("PGTRAIL_LOG_FORMAT", "text");
+    return builder.start();
+  }
+
+  private static int httpStatus(int port, String path) {
+    try {
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
   }
 
   record Run(int exitCode, String output) {}

@@ -91,6 +91,21 @@ class PreflightTest {
   }
 
   @Test
+  void tablesWhoseWritesPublishingWouldBreakAreReportedAsLeftOut() throws Exception {
+    Db.execute(db, "ALTER TABLE events REPLICA IDENTITY NOTHING",
+        "CREATE TABLE changes (id uuid, primary_key text, committed_at timestamptz, transaction_id bigint,"
+            + " position bigint)");
+
+    PreflightReport report = run(db, request(TrackingScope.schemas("public"), false));
+
+    CheckResult ownership = report.check(CheckId.TABLE_OWNERSHIP).orElseThrow();
+    assertThat(ownership.status()).isEqualTo(CheckStatus.WARNING);
+    assertThat(ownership.observed()).contains("1 table(s) will be left out").contains("\"public\".\"events\"");
+    assertThat(report.check(CheckId.TRACKED_TABLES).orElseThrow().observed())
+        .as("pgtrail's own changes table is never tracked").isEqualTo("2 table(s) tracked");
+  }
+
+  @Test
   void missingTablesAndSchemasAreNamed() throws Exception {
     TrackingScope scope = new TrackingScope(List.of("nope"), List.of(new QualifiedName("public", "Orders")), List.of(),
         false);

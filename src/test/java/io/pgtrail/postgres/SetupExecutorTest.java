@@ -268,6 +268,49 @@ class SetupExecutorTest {
     assertThat(teardown(new TeardownRequest(name, name, "uid-1", true)).executedSteps()).isEmpty();
   }
 
+  @Test
+  void twoSourcesShareContextTriggersAndOnlyTheLastTeardownRemovesThem() throws Exception {
+    setup(db, request(TrackingScope.schemas("public"), false, true));
+    SetupRequest second = new SetupRequest(name + "_b", name + "_b", Provider.SELF_MANAGED,
+        TrackingScope.tables(ORDERS), false, true, "uid-2", null);
+    setup(db, second);
+    String triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\\_bemi\\_row\\_trigger\\_%'";
+    assertThat(count(triggers)).as("the second source reuses the first one's triggers").isEqualTo(2);
+
+    TeardownResult first = teardown(new TeardownRequest(name, name, "uid-1", true));
+
+    assertThat(first.skipped()).anyMatch(s -> s.contains("orders") && s.contains("another pgtrail source"))
+        .anyMatch(s -> s.contains("context function") && s.contains("still call it"));
+    assertThat(count(triggers)).isEqualTo(1);
+    teardown(new TeardownRequest(name + "_b", name + "_b", "uid-2", true));
+    assertThat(count(triggers)).isZero();
+    assertThat(count("SELECT count(*) FROM pg_proc WHERE proname = '_bemi_row_trigger_func'")).isZero();
+  }
+
+  @Test
+  void twoSessionsCreatingTablesAtOnceNeitherWaitsAndTheNextSetupCatchesUp() throws Exception {
+    setup(db, request(TrackingScope.schemas("public"), true, false));
+    try (Connection first = PgConnections.open(db); Connection second = PgConnections.open(db)) {
+      first.setAutoCommit(false);
+      first.createStatement().execute("CREATE TABLE first_one (id int PRIMARY KEY)");
+      java.sql.Statement s = second.createStatement();
+      s.execute("SET lock_timeout = '1s'; CREATE TABLE second_one (id int PRIMARY KEY)");
+      List<String> warnings = new java.util.ArrayList<>();
+      for (java.sql.SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
+        warnings.add(w.getMessage());
+      }
+      first.commit();
+      // ALTER PUBLICATION ... ADD TABLE may have to wait for the other session: the event trigger does not
+      // (lock_timeout), the statement succeeds, the table is reported and the next setup run adds it
+      if (!published().contains("public.second_one")) {
+        assertThat(warnings).anyMatch(w -> w.startsWith("pgtrail: ") && w.contains("lock timeout"));
+      }
+    }
+    assertThat(published()).contains("public.first_one");
+    setup(db, request(TrackingScope.schemas("public"), true, false));
+    assertThat(published()).contains("public.first_one", "public.second_one");
+  }
+
   private OwnerMarker ownerMarker() throws Exception {
     try (Connection c = PgConnections.open(db)) {
       return Ownership.publicationMarker(c, name).orElseThrow();

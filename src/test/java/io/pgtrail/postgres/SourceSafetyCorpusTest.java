@@ -39,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @ParameterizedClass
 @MethodSource("io.pgtrail.testing.PgVersion#enabled")
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
 class SourceSafetyCorpusTest {
   private static final AtomicInteger RUNS = new AtomicInteger();
   static final String ODD = "Odd \"Schéma\" ü";

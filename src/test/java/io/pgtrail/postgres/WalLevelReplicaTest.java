@@ -42,6 +42,9 @@ class WalLevelReplicaTest {
           case NEON -> assertThat(wal.fixIt()).contains("Logical Replication");
           case RENDER -> assertThat(wal.fixIt()).contains("support request");
           case SUPABASE -> assertThat(wal.fixIt()).contains("connection pooling off");
+          case DIGITAL_OCEAN -> assertThat(wal.fixIt()).contains("DigitalOcean support ticket");
+          case AZURE -> assertThat(wal.fixIt()).contains("wal_level to logical", "azure.replication_support");
+          case TIMESCALE -> assertThat(wal.fixIt()).contains("Timescale", "support request");
         }
       }
     }

@@ -67,6 +67,11 @@ public final class MockCluster implements AutoCloseable {
         .toList();
   }
 
+  /** A stand-in kubelet that runs the worker of one Deployment in this JVM, from what the operator rendered. */
+  public io.pgtrail.demo.Kubelet kubelet(String deploymentName, java.nio.file.Path root) {
+    return new io.pgtrail.demo.Kubelet(kubernetes, NAMESPACE, deploymentName, root);
+  }
+
   public List<Event> allEvents() {
     return client.v1().events().inAnyNamespace().list().getItems();
   }

@@ -18,7 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TestTcpProxy implements AutoCloseable {
   private final ServerSocket listener;
   private final String targetHost;
-  private final int targetPort;
+  private volatile int targetPort;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile boolean frozen;
   private volatile boolean closed;
@@ -51,6 +51,14 @@ public final class TestTcpProxy implements AutoCloseable {
     frozen = false;
   }
 
+  /**
+   * Sends new connections to another port, like a service address that now points at a promoted standby.
+   * Open connections stay as they are (a stopped server closes its own).
+   */
+  public void retarget(int port) {
+    targetPort = port;
+  }
+
   @Override
   public void close() {
     closed = true;
@@ -62,7 +70,10 @@ public final class TestTcpProxy implements AutoCloseable {
     while (!closed) {
       try {
         Socket downstream = listener.accept();
-        Socket upstream = new Socket(targetHost, targetPort);
+        Socket upstream = connectUpstream(downstream);
+        if (upstream == null) {
+          continue;
+        }
         sockets.add(downstream);
         sockets.add(upstream);
         daemon("test-proxy-up", () -> relay(downstream, upstream));
@@ -72,6 +83,16 @@ public final class TestTcpProxy implements AutoCloseable {
           sleep(20);
         }
       }
+    }
+  }
+
+  /** The target, or null when it refuses: the client then sees its connection closed, as with a dead server. */
+  private Socket connectUpstream(Socket downstream) {
+    try {
+      return new Socket(targetHost, targetPort);
+    } catch (IOException refused) {
+      closeQuietly(downstream);
+      return null;
     }
   }
 

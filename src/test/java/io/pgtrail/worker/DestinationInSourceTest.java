@@ -57,6 +57,31 @@ class DestinationInSourceTest {
     assertThat(published(db)).containsExactly("public.orders");
   }
 
+  @Test
+  void partitionsAreRecordedUnderTheRootWithCompleteImagesAndAMoveIsADeleteThenACreate() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "parts");
+    String slot = db.database();
+    Db.execute(db, "CREATE TABLE events (id int, at int, note text, doc text) PARTITION BY RANGE (at)",
+        "CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM (0) TO (100)",
+        "CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (100) TO (200)");
+    setup(db, slot);
+    try (WorkerHarness h = new WorkerHarness(db, db, slot, ColumnFilter.none(), 1000)) {
+      // a value stored out of line (TOAST): random, so it does not compress below the threshold
+      Db.execute(db, "INSERT INTO events SELECT 1, 5, 'a', string_agg(md5(random()::text), '') FROM generate_series(1, 400)",
+          "UPDATE events SET note = 'b' WHERE id = 1",
+          "UPDATE events SET at = 150 WHERE id = 1");
+      h.awaitRecorded(4, Duration.ofSeconds(20));
+
+      assertThat(Db.column(db, "SELECT operation || ' ' || \"table\" || ' ' || coalesce(length(before ->> 'doc'), 0)"
+          + " || ' ' || coalesce(length(after ->> 'doc'), 0) || ' ' || coalesce(before ->> 'at', '-') || '>'"
+          + " || coalesce(after ->> 'at', '-') FROM changes ORDER BY position, id")).containsExactly(
+          "CREATE events 0 12800 ->5",
+          "UPDATE events 12800 12800 5>5",
+          "DELETE events 12800 0 5>-",
+          "CREATE events 0 12800 ->150");
+    }
+  }
+
   private static void setup(ConnectionSettings db, String slot) throws Exception {
     try (Connection c = PgConnections.open(db)) {
       SetupExecutor.apply(c, new SetupRequest("p", slot, Provider.SELF_MANAGED, TrackingScope.schemas("public"),

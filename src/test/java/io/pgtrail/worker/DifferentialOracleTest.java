@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.Provider;
+import io.pgtrail.postgres.SetupExecutor;
+import io.pgtrail.postgres.SetupRequest;
+import io.pgtrail.postgres.TrackingScope;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.SqlScript;
@@ -22,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The worker against a plain trigger-based audit table on the source (src/test/resources/values/
- * oracle-setup.sql): after a mixed workload (every value family, NULLs, TOAST, partitions, a table
+ * oracle-setup.sql), the source set up by pgtrail's own setup: after a mixed workload (every value family, NULLs, TOAST, partitions, a table
  * without key, long, interleaved and rolled-back transactions, savepoints, TRUNCATE), {@code changes}
  * equals the audit table row for row: count, order within each transaction, table, operation, key,
  * before, after; context is {} as no row has one.
@@ -73,25 +78,35 @@ class DifferentialOracleTest {
     ConnectionSettings destination = TestPostgres.newDatabase(version, "oracle_dst");
     Db.execute(source, "ALTER DATABASE " + source.database() + " SET TimeZone = 'UTC'");
     SqlScript.run(source, resource("/values/oracle-setup.sql"));
+    try (Connection c = PgConnections.open(source)) {
+      SetupExecutor.apply(c, new SetupRequest("p", source.database(), Provider.SELF_MANAGED,
+          TrackingScope.schemas("public"), true, false, "uid-oracle", null));
+    }
     try (WorkerHarness h = new WorkerHarness(source, destination, source.database(), ColumnFilter.none(), 200)) {
       runWorkload(source);
-      long expected = (long) Db.scalar(source, "SELECT count(*) FROM oracle_audit");
+      long expected = (long) Db.scalar(source, "SELECT count(*) FROM oracle.audit");
       long afterWorkload = WorkerHarness.currentLsn(source);
       h.awaitRecorded(expected, Duration.ofSeconds(60));
       await().atMost(Duration.ofSeconds(20))
           .until(() -> WorkerHarness.confirmedFlush(source, source.database()) >= afterWorkload);
 
-      List<String> oracle = lines(source, "SELECT concat_ws(' | ', tbl, op, pk, before::text, after::text, '{}')"
-          + " FROM oracle_audit ORDER BY xid, seq");
+      List<String> oracle = lines(source, "SELECT concat_ws(' | ', tbl, op, pk, " + published("before") + ", "
+          + published("after") + ", '{}') FROM oracle.audit ORDER BY xid, seq");
       List<String> recorded = lines(destination, "SELECT concat_ws(' | ', \"table\", operation,"
           + " CASE WHEN primary_key LIKE '[%' THEN primary_key::jsonb::text ELSE primary_key END,"
           + " before::text, after::text, context::text) FROM changes ORDER BY transaction_id, position");
       assertThat(expected).isGreaterThan(400);
       assertThat(String.join("\n", recorded)).isEqualTo(String.join("\n", oracle));
-      assertThat(oracle).anyMatch(line -> line.startsWith("measurements_2 | CREATE"))
+      assertThat(oracle).anyMatch(line -> line.startsWith("measurements | DELETE | [1, 1]"))
+          .anyMatch(line -> line.contains("\"doubled\": 600") == version.major() >= 18)
           .anyMatch(line -> line.startsWith("logs | TRUNCATE"))
           .anyMatch(line -> line.startsWith("items | UPDATE | [10, \"ap\"]"));
     }
+  }
+
+  /** Generated columns are published by PostgreSQL 18 only (docs/values.md, exception 1). */
+  private String published(String image) {
+    return version.major() >= 18 ? image + "::text" : "(" + image + " - 'doubled')::text";
   }
 
   private static void runWorkload(ConnectionSettings source) throws Exception {

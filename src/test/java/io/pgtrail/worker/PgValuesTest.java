@@ -28,11 +28,17 @@ class PgValuesTest {
   @Test
   void aLiteralThatDoesNotMatchItsTypeIsRecordedWholeAsText() throws Exception {
     assertThat(json(PAIR, "(a,1,extra)")).isEqualTo("[\"(a,1,extra)\",1]");
-    assertThat(json(PAIR, "(a)")).isEqualTo("[\"(a)\",1]");
-    assertThat(json(PgType.arrayOf(PAIR, ','), "{\"(a,1)\",\"(b)\"}")).isEqualTo("[\"{\\\"(a,1)\\\",\\\"(b)\\\"}\",1]");
+    assertThat(json(PAIR, "(a")).isEqualTo("[\"(a\",1]");
+    assertThat(json(PgType.arrayOf(PAIR, ','), "{\"(a,1)\",\"(b,2,3)\"}")).isEqualTo("[\"{\\\"(a,1)\\\",\\\"(b,2,3)\\\"}\",1]");
     assertThat(json(PgType.builtin(1007), "{1,2")).isEqualTo("[\"{1,2\",1]");
     assertThat(json(PgType.builtin(1007), "{1,2}x")).isEqualTo("[\"{1,2}x\",1]");
     assertThat(json(PgType.HSTORE_VALUE, "\"a\"=>b")).isEqualTo("[\"\\\"a\\\"=>b\",1]");
+  }
+
+  @Test
+  void aCompositeWrittenBeforeAnAttributeWasAddedHasTheLeadingFields() throws Exception {
+    assertThat(json(PAIR, "(a)")).isEqualTo("[{\"label\":\"a\"},1]");
+    assertThat(json(PAIR, "()")).isEqualTo("[{\"label\":null},1]");
   }
 
   @Test

@@ -69,6 +69,27 @@ class TypeCorpusTest {
     assertUnchangedToastKeptInBothImages(db, changes);
   }
 
+  @Test
+  void typesAlteredOrDroppedBeforeTheirChangesAreReadFollowTheDocumentedRules() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "types_ddl");
+    Db.execute(db, "CREATE PUBLICATION p FOR ALL TABLES",
+        "CREATE TYPE pr AS (a text, b int)", "CREATE TABLE t (id int PRIMARY KEY, p pr, ps pr[])",
+        "CREATE TYPE gone_mood AS ENUM ('sad')", "CREATE DOMAIN gone_int AS int",
+        "CREATE TABLE u (id int PRIMARY KEY, m gone_mood, n gone_int)");
+    PgOutputCapture.createSlot(db, db.database());
+    Db.execute(db, "INSERT INTO t VALUES (1, ROW('x', 1), ARRAY[ROW('x', 1)::pr])",
+        "ALTER TYPE pr ADD ATTRIBUTE c int",
+        "INSERT INTO t VALUES (2, ROW('y', 2, 3), ARRAY[ROW('y', 2, 3)::pr])",
+        "INSERT INTO u VALUES (1, 'sad', 5)", "DROP TABLE u", "DROP TYPE gone_mood", "DROP DOMAIN gone_int");
+
+    List<String> after = assemble(db).stream().map(c -> normalized(db, c.after()).toString()).toList();
+
+    assertThat(after).containsExactly(
+        "{\"p\": {\"a\": \"x\", \"b\": 1}, \"id\": 1, \"ps\": [{\"a\": \"x\", \"b\": 1}]}",
+        (String) Db.scalar(db, "SELECT to_jsonb(r)::text FROM t r WHERE id = 2"),
+        "{\"m\": \"sad\", \"n\": \"5\", \"id\": 1}");
+  }
+
   /** PostgreSQL 14-17 never publish generated columns; 18 does when the publication asks (docs/values.md). */
   private String withoutUnpublished(String table) {
     if (!table.equals("generated") || version.major() >= 18) {

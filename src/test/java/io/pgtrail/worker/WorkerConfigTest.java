@@ -35,6 +35,28 @@ class WorkerConfigTest {
   }
 
   @Test
+  void batchBytesStallTimeAndGapPolicyHaveDefaultsAndLimits() {
+    WorkerConfig defaults = WorkerConfig.parse(MINIMAL);
+    assertThat(defaults.batch().maxBytesOrDefault()).isEqualTo(16L * 1024 * 1024);
+    assertThat(defaults.health().stallAfter().toSeconds()).isEqualTo(60);
+    assertThat(defaults.onGapOrDefault()).isEqualTo(WorkerConfig.OnGap.STOP);
+
+    WorkerConfig set = WorkerConfig.parse(MINIMAL
+        + "batch: { maxBytes: 1048576 }\nhealth: { stallAfterMs: 5000 }\nonGap: continue\n");
+    Worker.Settings settings = Worker.Settings.from(set, Map.of());
+    assertThat(settings.batchMaxBytes()).isEqualTo(1_048_576);
+    assertThat(settings.stallAfter().toMillis()).isEqualTo(5000);
+    assertThat(settings.onGap()).isEqualTo(WorkerConfig.OnGap.CONTINUE);
+
+    assertThatThrownBy(() -> WorkerConfig.parse(MINIMAL + "onGap: skip\n"))
+        .hasMessageContaining("onGap must be stop or continue, got 'skip'");
+    assertThatThrownBy(() -> WorkerConfig.parse(MINIMAL + "batch: { maxBytes: 10 }\n"))
+        .hasMessageContaining("batch.maxBytes must be at least 1024");
+    assertThatThrownBy(() -> WorkerConfig.parse(MINIMAL + "health: { stallAfterMs: 10 }\n"))
+        .hasMessageContaining("health.stallAfterMs must be at least 1000");
+  }
+
+  @Test
   void passwordsComeFromFilesOrTheEnvironmentNeverFromTheYaml(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("pw");
     Files.writeString(file, "from-file\n");

@@ -73,13 +73,14 @@ public final class WorkerHarness implements AutoCloseable {
     await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> recorded() >= expected);
   }
 
-  /** The slot's confirmed_flush_lsn as a number. */
+  /** The slot's confirmed_flush_lsn as a number; 0 when there is none (yet). */
   public static long confirmedFlush(ConnectionSettings db, String slot) throws Exception {
     try (Connection c = PgConnections.open(db); var ps = c.prepareStatement(
         "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? LogSequenceNumber.valueOf(rs.getString(1)).asLong() : 0;
+        // a slot still being created (PostgreSQL 14 shows it before its first position) counts as 0
+        return rs.next() && rs.getString(1) != null ? LogSequenceNumber.valueOf(rs.getString(1)).asLong() : 0;
       }
     }
   }

@@ -99,7 +99,7 @@ class WorkerIsolationTest {
   }
 
   @Test
-  void aBatchThatExceedsTheDestinationStatementTimeoutIsRetriedAndNothingIsSetAside() throws Exception {
+  void batchesThatExceedTheDestinationStatementTimeoutAreRetriedSmallerAndNothingIsSetAside() throws Exception {
     LocalPostgres server = TestPostgres.shared(version);
     ConnectionSettings source = source(server);
     ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
@@ -119,6 +119,14 @@ class WorkerIsolationTest {
       server.execute(destination.database(), "UPDATE slow_down SET on_ = false");
       h.awaitRecorded(1, Duration.ofSeconds(30));
       await().atMost(Duration.ofSeconds(10)).until(h.worker::isReady);
+
+      // a transaction too big to write within statement_timeout in one batch: batches shrink until they fit
+      double timeouts = h.metrics.errors.labelValues("Timeout").get();
+      server.execute(destination.database(), "CREATE OR REPLACE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS"
+          + " $$BEGIN PERFORM pg_sleep(0.005); RETURN NEW; END$$");
+      server.execute(source.database(), "INSERT INTO docs SELECT g, '{}' FROM generate_series(2, 1001) g");
+      h.awaitRecorded(1001, Duration.ofSeconds(60));
+      assertThat(h.metrics.errors.labelValues("Timeout").get()).isGreaterThan(timeouts);
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM pgtrail_dead_letter")).isZero();
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE context ? 'pgtrail'")).isZero();
     }

@@ -9,7 +9,10 @@ public enum Provider {
   @JsonProperty("gcpCloudSql") GCP_CLOUD_SQL("gcpCloudSql"),
   @JsonProperty("supabase") SUPABASE("supabase"),
   @JsonProperty("neon") NEON("neon"),
-  @JsonProperty("render") RENDER("render");
+  @JsonProperty("render") RENDER("render"),
+  @JsonProperty("digitalOcean") DIGITAL_OCEAN("digitalOcean"),
+  @JsonProperty("azure") AZURE("azure"),
+  @JsonProperty("timescale") TIMESCALE("timescale");
 
   private final String id;
 

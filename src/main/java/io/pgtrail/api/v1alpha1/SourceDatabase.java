@@ -1,5 +1,6 @@
 package io.pgtrail.api.v1alpha1;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -33,6 +34,13 @@ public class SourceDatabase extends CustomResource<SourceDatabaseSpec, SourceDat
     implements Namespaced {
   public static final String GROUP = "pgtrail.io";
   public static final String VERSION = "v1alpha1";
+
+  /** Decoded leniently: a field this operator cannot read is reported on this object, not fatal to the informer. */
+  @Override
+  @JsonDeserialize(using = LenientSpec.ForSourceDatabase.class)
+  public void setSpec(SourceDatabaseSpec spec) {
+    super.setSpec(spec);
+  }
 
   @Override
   protected SourceDatabaseStatus initStatus() {

@@ -1,5 +1,6 @@
 package io.pgtrail.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -15,9 +16,18 @@ import io.fabric8.kubernetes.api.model.Quantity;
     value = "!has(oldSelf.publicationName) || (has(self.publicationName) && self.publicationName == oldSelf.publicationName)",
     message = "publicationName cannot change in place; create a new SourceDatabase instead")
 @ValidationRule(value = "!has(self.credentials) || !has(self.credentials.mode) || self.credentials.mode != 'managedRole'"
-    + " || !(self.provider in ['supabase', 'render'])",
-    message = "supabase and render do not allow creating REPLICATION roles: use credentials.mode provided")
-public class SourceDatabaseSpec {
+    + " || !(self.provider in ['supabase', 'render', 'timescale'])",
+    message = "supabase, render and timescale do not allow creating REPLICATION roles: use credentials.mode provided")
+public class SourceDatabaseSpec implements LenientSpec.Decoded {
+  /** Fields the operator could not decode (see {@link LenientSpec}); never part of the CRD. */
+  @JsonIgnore
+  private final transient java.util.List<String> invalidFields = new java.util.ArrayList<>();
+
+  @Override
+  public java.util.List<String> invalidFields() {
+    return invalidFields;
+  }
+
   public static final String NAME_PATTERN = "^[a-z0-9_]{1,63}$";
 
   @Required
@@ -45,6 +55,11 @@ public class SourceDatabaseSpec {
   @Pattern(NAME_PATTERN)
   @JsonPropertyDescription("Logical replication slot name (default: as publicationName). Immutable.")
   public String slotName;
+
+  @Default("true")
+  @JsonPropertyDescription("Create the slot with failover (PostgreSQL 17+): standbys with sync_replication_slots keep"
+      + " a copy, so tracking continues after a promotion. Ignored before PostgreSQL 17. See docs/high-availability.md.")
+  public Boolean failoverSlot = true;
 
   @JsonPropertyDescription("The replication worker Deployment.")
   public WorkerSpec worker = new WorkerSpec();

@@ -44,6 +44,9 @@ public class SourceDatabaseStatus {
 
   public String workerDeployment;
 
+  @JsonPropertyDescription("The worker's progress as it reports it in the destination (pgtrail_progress).")
+  public WorkerProgressFacts worker;
+
   /** A TrackingPolicy generation merged into the publication. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class AppliedPolicy {
@@ -66,7 +69,37 @@ public class SourceDatabaseStatus {
     public Long retainedWalBytes;
     @JsonPropertyDescription("retainedWalBytes in human form (e.g. 12Mi).")
     public String retainedWal;
+    @JsonPropertyDescription("reserved, extended, unreserved or lost (pg_replication_slots.wal_status).")
     public String walStatus;
+    @JsonPropertyDescription("Bytes that can still be written before the slot risks losing WAL (max_slot_wal_keep_size).")
+    public Long safeWalSize;
     public String confirmedFlushLsn;
+    @JsonPropertyDescription("The slot was created with failover (PostgreSQL 17+): synchronized standbys keep it.")
+    public Boolean failover;
+    @JsonPropertyDescription("The slot survives a promotion: failover on and synchronized_standby_slots names"
+        + " streaming standbys.")
+    public Boolean failoverReady;
+    @JsonPropertyDescription("Why the slot is (not) failover-ready and what to set.")
+    public String failoverMessage;
+    @JsonPropertyDescription("Why PostgreSQL invalidated the slot (e.g. wal_removed, idle_timeout); absent while usable.")
+    public String invalidationReason;
+  }
+
+  /** What the worker reports in the destination's pgtrail_progress table. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class WorkerProgressFacts {
+    @JsonPropertyDescription("starting, streaming, retrying, stalled or stopped.")
+    public String state;
+    public String stateReason;
+    @JsonPropertyDescription("When the worker last acknowledged a position to the source.")
+    public String acknowledgedAt;
+    @JsonPropertyDescription("The worker's last report (heartbeat).")
+    public String reportedAt;
+    public String lastError;
+    public String lastErrorAt;
+    @JsonPropertyDescription("Changes put into the dead-letter table instead of changes.")
+    public Long setAsideChanges;
+    @JsonPropertyDescription("Gap records written into changes (the trail says where it has a hole).")
+    public Long gapRecords;
   }
 }

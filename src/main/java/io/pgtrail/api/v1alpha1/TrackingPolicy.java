@@ -1,5 +1,6 @@
 package io.pgtrail.api.v1alpha1;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -29,6 +30,13 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.DATE)
 public class TrackingPolicy extends CustomResource<TrackingPolicySpec, TrackingPolicyStatus>
     implements Namespaced {
+  /** Decoded leniently: a field this operator cannot read is reported on this object, not fatal to the informer. */
+  @Override
+  @JsonDeserialize(using = LenientSpec.ForTrackingPolicy.class)
+  public void setSpec(TrackingPolicySpec spec) {
+    super.setSpec(spec);
+  }
+
   @Override
   protected TrackingPolicyStatus initStatus() {
     return new TrackingPolicyStatus();

@@ -1,5 +1,6 @@
 package io.pgtrail.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -12,7 +13,16 @@ import java.util.List;
  * minus {@code excludeTables}. Neither given means the {@code public} schema.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class TrackingPolicySpec {
+public class TrackingPolicySpec implements LenientSpec.Decoded {
+  /** Fields the operator could not decode (see {@link LenientSpec}); never part of the CRD. */
+  @JsonIgnore
+  private final transient java.util.List<String> invalidFields = new java.util.ArrayList<>();
+
+  @Override
+  public java.util.List<String> invalidFields() {
+    return invalidFields;
+  }
+
   @Required
   @JsonPropertyDescription("The SourceDatabase (same namespace) whose tables this policy tracks.")
   public LocalObjectRef sourceRef;

@@ -15,9 +15,24 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 
-/** Reads credentials and CA certificates from Secrets and turns an endpoint into connection settings. */
-final class SourceAccess {
+/**
+ * Reads credentials and CA certificates from Secrets and turns an endpoint into connection settings.
+ * Secrets come from the operator's informer caches when one holds them (owned Secrets, and referenced
+ * Secrets labelled {@value #WATCH_LABEL}=true); an unlabelled referenced Secret is read with one GET,
+ * so the operator never caches Secrets it has no use for. CA certificates go to one private temporary
+ * directory, created on first use and removed when the operator stops.
+ */
+final class SourceAccess implements AutoCloseable {
+  /** Label a user puts on a referenced Secret so that a change to it is acted on at once (not at the next resync). */
+  static final String WATCH_LABEL = "pgtrail.io/watch";
+
+  /** A cache lookup: empty when no informer holds the Secret. */
+  interface SecretCache {
+    Optional<Secret> get(String namespace, String name);
+  }
+
   /** A Secret or key that is missing: the message says which, and how to fix it. */
   static final class MissingSecret extends Exception {
     final boolean keyMissing;
@@ -36,15 +51,15 @@ final class SourceAccess {
   }
 
   private final KubernetesClient client;
-  private final Path caDirectory;
+  private volatile SecretCache cache = (namespace, name) -> Optional.empty();
+  private Path caDirectory;
 
   SourceAccess(KubernetesClient client) {
     this.client = client;
-    try {
-      this.caDirectory = Files.createTempDirectory("pgtrail-ca-");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a directory for CA certificates", e);
-    }
+  }
+
+  void useCache(SecretCache cache) {
+    this.cache = cache;
   }
 
   Credentials credentials(String namespace, String field, SecretKeysRef ref) throws MissingSecret {
@@ -66,7 +81,8 @@ final class SourceAccess {
   }
 
   private Secret secret(String namespace, String field, String name) throws MissingSecret {
-    Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
+    Secret secret = cache.get(namespace, name)
+        .orElseGet(() -> client.secrets().inNamespace(namespace).withName(name).get());
     if (secret == null) {
       throw new MissingSecret("Secret " + namespace + "/" + name + " (" + field + ") does not exist: create it"
           + " (keys username and password, or the keys the reference names); pgtrail retries on its own", false);
@@ -97,7 +113,37 @@ final class SourceAccess {
     return b.build();
   }
 
-  private Path writeCa(String pem) {
+  private synchronized Path caDirectory() throws IOException {
+    if (caDirectory == null) {
+      caDirectory = Files.createTempDirectory("pgtrail-ca-",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    return caDirectory;
+  }
+
+  /** Removes the CA directory (the operator stops). */
+  @Override
+  public synchronized void close() {
+    if (caDirectory == null) {
+      return;
+    }
+    try (var files = Files.walk(caDirectory)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort: the directory lives under the temporary directory
+    }
+    caDirectory = null;
+  }
+
+  private synchronized Path writeCa(String pem) {
+    try {
+      return writeCa(caDirectory(), pem);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the CA certificate file", e);
+    }
+  }
+
+  private static Path writeCa(Path caDirectory, String pem) {
     Path file = caDirectory.resolve(Hashing.sha256(pem).substring(0, 32) + ".pem");
     try {
       if (!Files.exists(file)) {

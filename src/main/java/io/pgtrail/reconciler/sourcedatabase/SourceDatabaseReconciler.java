@@ -9,6 +9,7 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -35,6 +36,7 @@ import io.pgtrail.reconciler.support.ConditionEvents;
 import io.pgtrail.reconciler.support.Conditions;
 import io.pgtrail.reconciler.support.EventRecorder;
 import io.pgtrail.reconciler.support.OperatorMetrics;
+import io.pgtrail.reconciler.support.OwnStatusWrites;
 import io.pgtrail.reconciler.support.OwnedResources;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
 import io.pgtrail.reconciler.support.StatusWriter;
@@ -65,27 +67,39 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
 
   private final KubernetesClient client;
   private final ReconcilerSettings settings;
+  private final SourceAccess access;
+  private final OwnedResources owned;
   private final SourceSteps steps;
   private final SourceCleanup cleanup;
   private final EventRecorder events;
   private final ConditionEvents conditionEvents;
   private final OperatorMetrics metrics;
+  private final OwnStatusWrites<SourceDatabaseStatus> statusWrites = new OwnStatusWrites<>();
 
   public SourceDatabaseReconciler(KubernetesClient client, ReconcilerSettings settings, OperatorMetrics metrics) {
     this.client = client;
     this.settings = settings;
     this.metrics = metrics;
     this.events = new EventRecorder(client);
-    this.conditionEvents = new ConditionEvents(events,
-        Set.of(Reason.WORKER_STARTING.camelCase(), Reason.WAITING.camelCase(), Reason.RECONCILING.camelCase()));
-    this.steps = new SourceSteps(client, settings);
-    this.cleanup = new SourceCleanup(client, settings, events, new SourceAccess(client), steps::routeForCleanup);
+    this.conditionEvents = new ConditionEvents(events, Set.of(Reason.WORKER_STARTING.camelCase(),
+        Reason.WAITING.camelCase(), Reason.RECONCILING.camelCase(), Reason.WORKER_NOT_REPORTING.camelCase()));
+    this.access = new SourceAccess(client);
+    this.owned = new OwnedResources(client);
+    this.steps = new SourceSteps(client, settings, access, owned);
+    this.cleanup = new SourceCleanup(client, settings, events, access, steps::routeForCleanup);
+  }
+
+  /** Releases what the reconciler holds outside Kubernetes (the CA certificate directory). */
+  public void close() {
+    access.close();
   }
 
   @Override
   public UpdateControl<SourceDatabase> reconcile(SourceDatabase source, Context<SourceDatabase> context) {
     long started = System.nanoTime();
-    SourceDatabaseStatus previous = source.getStatus() == null ? new SourceDatabaseStatus() : source.getStatus();
+    SourceDatabaseStatus cached = statusWrites.current(source);
+    SourceDatabaseStatus previous = cached == null ? new SourceDatabaseStatus() : cached;
+    source.setStatus(cached);
     Conditions conditions = new Conditions(previous.conditions, source.getMetadata().getGeneration(), settings.clock());
     boolean healthy;
     try (SourceRun run = new SourceRun(source, conditions)) {
@@ -94,7 +108,12 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
       run.status.observedGeneration = source.getMetadata().getGeneration();
       run.status.conditions = conditions.list();
       carryForward(previous, run);
-      StatusWriter.writeIfChanged(client, source, run.status, SourceDatabase.class);
+      if (StatusWriter.writeIfChanged(client, source, run.status, SourceDatabase.class)) {
+        statusWrites.wrote(source, run.status);
+      }
+      metrics.sourceFacts(source.getMetadata().getNamespace(), source.getMetadata().getName(),
+          run.status.slot == null ? null : run.status.slot.retainedWalBytes,
+          conditions.get(ConditionType.WORKER_STREAMING).map(c -> c.getStatus()).orElse("Unknown"));
       conditionEvents.emit(source, previous.conditions, conditions);
       for (String[] note : run.notes) {
         events.record(source, EventRecorder.Type.Normal, note[0], note[1]);
@@ -127,8 +146,17 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
       if (!steps.openTunnel(run)) {
         return;
       }
-      step = "connectAndPreflight";
-      if (!steps.connectAndPreflight(run)) {
+      step = "connect";
+      if (!steps.connect(run)) {
+        return;
+      }
+      // observe first: slot facts and worker progress whatever the setup steps below say
+      step = "observeSlot";
+      steps.observeSlot(run);
+      step = "observeWorker";
+      steps.observeWorker(run);
+      step = "preflight";
+      if (!steps.preflight(run)) {
         return;
       }
       step = "checkOwnership";
@@ -139,8 +167,8 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
       if (!steps.ensurePublicationAndSlot(run)) {
         return;
       }
-      step = "observeSlot";
-      if (!steps.observeSlot(run)) {
+      step = "confirmSlot";
+      if (!steps.confirmSlot(run)) {
         return;
       }
       step = "ensureWorker";
@@ -164,9 +192,11 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     return switch (step) {
       case "validate", "resolvePolicies" -> ConditionType.READY;
       case "resolveCredentials" -> CREDENTIALS_RESOLVED;
-      case "openTunnel", "connectAndPreflight" -> CONNECTED;
+      case "openTunnel", "connect", "preflight" -> CONNECTED;
+      case "observeSlot" -> SLOT_HEALTHY;
+      case "observeWorker" -> ConditionType.WORKER_STREAMING;
       case "checkOwnership", "ensurePublicationAndSlot" -> PUBLICATION_READY;
-      case "observeSlot" -> SLOT_READY;
+      case "confirmSlot" -> SLOT_READY;
       default -> WORKER_AVAILABLE;
     };
   }
@@ -199,8 +229,11 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     if (s.sshPublicKey == null && run.source.getSpec() != null && run.source.getSpec().sshTunnel != null) {
       s.sshPublicKey = previous.sshPublicKey;
     }
-    if (s.slot == null) {
-      s.slot = previous.slot;
+    if (s.slot == null && run.observedSlot == null && run.connection == null) {
+      s.slot = previous.slot; // not observed this time (no connection): the last facts stay visible
+    }
+    if (s.worker == null && !run.conditions.isSet(ConditionType.WORKER_STREAMING)) {
+      s.worker = previous.worker;
     }
     if (s.workerDeployment == null) {
       s.workerDeployment = previous.workerDeployment;
@@ -210,10 +243,14 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
   @Override
   public DeleteControl cleanup(SourceDatabase source, Context<SourceDatabase> context) {
     metrics.forgetSource(source.getMetadata().getNamespace(), source.getMetadata().getName());
-    DeleteControl control = cleanup.run(source);
+    source.setStatus(statusWrites.current(source)); // the slot and publication names are memory
+    DeleteControl control = cleanup.run(source, context);
     if (control.isRemoveFinalizer()) {
       conditionEvents.forget(source);
       steps.releaseTunnel(source);
+      steps.progress().forget(source.getMetadata().getUid());
+      statusWrites.forget(source);
+      owned.forget(source);
     }
     return control;
   }
@@ -237,14 +274,38 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
             .withNamespacesInheritedFromController()
             .build(),
         context);
-    var secrets = new InformerEventSource<>(
+    var configMaps = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(ConfigMap.class, SourceDatabase.class)
+            .withName("worker-configmaps")
+            .withLabelSelector(OwnedResources.MANAGED_BY + "=" + OwnedResources.MANAGER)
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SourceDatabase.class))
+            .withNamespacesInheritedFromController()
+            .build(),
+        context);
+    // only Secrets pgtrail needs: those it owns (by label), and referenced ones their owner labelled
+    // with pgtrail.io/watch (any value); an unlabelled referenced Secret is read with a GET and rechecked at each resync
+    var ownedSecrets = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(Secret.class, SourceDatabase.class)
-            .withName("secrets")
+            .withName("owned-secrets")
+            .withLabelSelector(OwnedResources.MANAGED_BY + "=" + OwnedResources.MANAGER)
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SourceDatabase.class))
+            .withNamespacesInheritedFromController()
+            .build(),
+        context);
+    var watchedSecrets = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Secret.class, SourceDatabase.class)
+            .withName("watched-secrets")
+            .withLabelSelector(SourceAccess.WATCH_LABEL)
             .withSecondaryToPrimaryMapper(secret -> sourcesUsing(context, secret))
             .withNamespacesInheritedFromController()
             .build(),
         context);
-    return List.of(policies, deployments, secrets);
+    steps.useCaches(new OwnedCaches(OwnedResources.cacheOf(deployments), OwnedResources.cacheOf(configMaps),
+        OwnedResources.cacheOf(ownedSecrets)));
+    access.useCache((namespace, name) -> ownedSecrets.get(new ResourceID(name, namespace))
+        .or(() -> watchedSecrets.get(new ResourceID(name, namespace))));
+    cleanup.useDeployments(OwnedResources.cacheOf(deployments));
+    return List.of(policies, deployments, configMaps, ownedSecrets, watchedSecrets);
   }
 
   /**
@@ -271,9 +332,9 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
         .map(p -> source.getMetadata().getNamespace() + "/" + p.name).toList();
   }
 
-  /** Sources that own the Secret or read it (credentials, CA certificates): a rotation re-verifies them. */
+  /** Sources that read the Secret (credentials, CA certificates): a rotation re-verifies them. */
   private static Set<ResourceID> sourcesUsing(EventSourceContext<SourceDatabase> context, Secret secret) {
-    Set<ResourceID> ids = new HashSet<>(Mappers.<Secret>fromOwnerReferences(SourceDatabase.class).toPrimaryResourceIDs(secret));
+    Set<ResourceID> ids = new HashSet<>();
     String key = secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
     for (SourceDatabase source : context.getPrimaryCache().byIndex(SECRET_INDEX, key)) {
       ids.add(ResourceID.fromResource(source));
@@ -299,6 +360,9 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     }
     if (spec.destination != null && spec.destination.caCertSecretRef != null) {
       keys.add(ns + spec.destination.caCertSecretRef.name);
+    }
+    if (spec.sshTunnel != null && spec.sshTunnel.knownHostsSecretRef != null) {
+      keys.add(ns + spec.sshTunnel.knownHostsSecretRef.name);
     }
     return keys;
   }

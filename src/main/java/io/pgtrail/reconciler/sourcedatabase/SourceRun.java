@@ -25,8 +25,12 @@ final class SourceRun implements AutoCloseable {
   ConnectionSettings admin;
   WorkerResources.Endpoint workerSource;
   WorkerResources.Endpoint destination;
+  /** The operator's own connection to the destination (it reads the worker's progress there). */
+  ConnectionSettings destinationSettings;
   Connection connection;
   PreflightReport preflight;
+  /** The slot as observed in this run (null: not read, or it does not exist). */
+  io.pgtrail.postgres.ReplicationSlots.SlotStatus observedSlot;
   SetupResult setup;
   /** Normal events to record after the status is computed (drift repair, updates). */
   final List<String[]> notes = new ArrayList<>();

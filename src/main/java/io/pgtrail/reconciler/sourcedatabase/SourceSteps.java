@@ -9,6 +9,7 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_HEALTHY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_STREAMING;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -20,11 +21,13 @@ import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.CheckId;
 import io.pgtrail.postgres.CheckResult;
 import io.pgtrail.postgres.CheckStatus;
 import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.FailoverSlots;
 import io.pgtrail.postgres.Identifiers;
 import io.pgtrail.postgres.ManagedRole;
 import io.pgtrail.postgres.OwnerMarker;
@@ -80,15 +83,27 @@ final class SourceSteps {
   private static final Set<CheckId> RIGHTS_CHECKS = EnumSet.complementOf(
       EnumSet.of(CheckId.WAL_LEVEL, CheckId.EXISTING_SLOT, CheckId.EXISTING_PUBLICATION));
 
-  private final KubernetesClient client;
   private final ReconcilerSettings settings;
   private final SourceAccess access;
+  private final OwnedResources owned;
+  private final WorkerProgress progress;
   private final SshTunnels tunnels = new SshTunnels();
+  private volatile OwnedCaches caches;
 
-  SourceSteps(KubernetesClient client, ReconcilerSettings settings) {
-    this.client = client;
+  SourceSteps(KubernetesClient client, ReconcilerSettings settings, SourceAccess access, OwnedResources owned) {
     this.settings = settings;
-    this.access = new SourceAccess(client);
+    this.access = access;
+    this.owned = owned;
+    this.caches = OwnedCaches.uncached(client);
+    this.progress = new WorkerProgress(settings.clock(), settings.workerStallTimeout());
+  }
+
+  void useCaches(OwnedCaches caches) {
+    this.caches = caches;
+  }
+
+  WorkerProgress progress() {
+    return progress;
   }
 
   // ---- 1. validate -------------------------------------------------------------------------------
@@ -99,6 +114,8 @@ final class SourceSteps {
     List<String> problems = new ArrayList<>();
     if (spec == null) {
       problems.add("spec is missing");
+    } else if (!spec.invalidFields().isEmpty()) {
+      problems.addAll(spec.invalidFields());
     } else {
       if (spec.connection == null || blank(spec.connection.host) || blank(spec.connection.database)) {
         problems.add("spec.connection needs host and database");
@@ -116,7 +133,8 @@ final class SourceSteps {
         problems.add("spec.destination.sslMode " + spec.destination.sslMode.libpq() + " needs caCertSecretRef");
       }
       if (spec.provider == null) {
-        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render)");
+        problems.add("spec.provider is required (selfManaged, awsRds, gcpCloudSql, supabase, neon, render,"
+            + " digitalOcean, azure, timescale)");
       } else {
         run.provider = Provider.fromId(spec.provider.id());
         if (managedRole(spec) && !run.provider.canCreateReplicationRole()) {
@@ -216,6 +234,7 @@ final class SourceSteps {
       run.admin = access.settings(spec.connection, admin, sourceCa, settings.connectTimeoutSeconds());
       run.workerSource = new WorkerResources.Endpoint(spec.connection.host, run.admin.port(), spec.connection.database,
           admin.user(), run.admin.sslMode().libpq(), admin.password(), sourceCa);
+      run.destinationSettings = access.settings(spec.destination, dest, destCa, settings.connectTimeoutSeconds());
       run.destination = new WorkerResources.Endpoint(spec.destination.host,
           spec.destination.port == null ? 5432 : spec.destination.port, spec.destination.database, dest.user(),
           spec.destination.sslMode == null ? "prefer" : spec.destination.sslMode.libpq(), dest.password(), destCa);
@@ -287,7 +306,7 @@ final class SourceSteps {
   private SshKeyPair ensureSshKey(SourceRun run) {
     String secretName = Names.child(run.name(), "ssh-key");
     String comment = SshKeyPair.comment(run.namespace(), run.name());
-    Secret existing = client.secrets().inNamespace(run.namespace()).withName(secretName).get();
+    Secret existing = caches.secrets().get(run.namespace(), secretName).orElse(null);
     Optional<String> privateKey = SecretData.value(existing, "ssh-privatekey");
     String rotation = annotation(run.source.getMetadata().getAnnotations(), ROTATE_SSH_KEY);
     String generatedFor = existing == null ? null : annotation(existing.getMetadata().getAnnotations(), ROTATE_SSH_KEY);
@@ -299,10 +318,10 @@ final class SourceSteps {
     plain.put("ssh-privatekey", generated.privateKeyText());
     plain.put("ssh-publickey", generated.publicKeyLine());
     Map<String, String> annotations = rotation == null ? Map.of() : Map.of(ROTATE_SSH_KEY, rotation);
-    OwnedResources.applySecret(client, run.source, new SecretBuilder()
+    owned.applySecret(run.source, new SecretBuilder()
         .withNewMetadata().withName(secretName).withLabels(WorkerResources.labels(run.source))
           .withAnnotations(annotations).endMetadata()
-        .withType("kubernetes.io/ssh-auth").withData(SecretData.encode(plain)).build());
+        .withType("kubernetes.io/ssh-auth").withData(SecretData.encode(plain)).build(), caches.secrets());
     Reason reason = privateKey.isPresent() ? Reason.SSH_KEY_ROTATED : Reason.SSH_KEY_GENERATED;
     run.notes.add(new String[] {reason.camelCase(), (privateKey.isPresent() ? "rotated" : "generated")
         + " the ed25519 key pair in Secret " + secretName + ": authorize this public key on "
@@ -325,8 +344,8 @@ final class SourceSteps {
       return admin;
     }
     String namespace = source.getMetadata().getNamespace();
-    Secret keySecret = client.secrets().inNamespace(namespace)
-        .withName(Names.child(source.getMetadata().getName(), "ssh-key")).get();
+    Secret keySecret = caches.secrets().get(namespace, Names.child(source.getMetadata().getName(), "ssh-key"))
+        .orElse(null);
     Optional<String> privateKey = SecretData.value(keySecret, "ssh-privatekey");
     if (privateKey.isEmpty()) {
       return admin;
@@ -349,7 +368,7 @@ final class SourceSteps {
 
   // ---- 4. connect and preflight ------------------------------------------------------------------
 
-  boolean connectAndPreflight(SourceRun run) throws SQLException {
+  boolean connect(SourceRun run) {
     try {
       run.connection = PgConnections.open(run.admin);
     } catch (PgConnectException e) {
@@ -358,6 +377,10 @@ final class SourceSteps {
     }
     run.conditions.setTrue(CONNECTED, Reason.CONNECTED.camelCase(), "connected to " + run.admin.redacted()
         + (run.tunnel == null ? "" : " through " + run.tunnel));
+    return true;
+  }
+
+  boolean preflight(SourceRun run) throws SQLException {
     run.preflight = Preflight.run(run.connection, run.admin, setupRequest(run, null));
     run.status.serverVersion = run.preflight.serverVersion();
 
@@ -399,7 +422,7 @@ final class SourceSteps {
     boolean slotInStatus = run.source.getStatus() != null && run.slot.equals(run.source.getStatus().slotName);
     return new SetupRequest(run.publication, run.slot, run.provider, run.tracking.scope(),
         run.tracking.trackNewTables(), run.tracking.contextTriggers(), run.source.getMetadata().getUid(), role,
-        slotInStatus);
+        slotInStatus).withFailoverSlot(!Boolean.FALSE.equals(run.source.getSpec().failoverSlot));
   }
 
   // ---- 5. ownership, role, publication, slot -----------------------------------------------------
@@ -427,6 +450,7 @@ final class SourceSteps {
     if (managedRole(run.source.getSpec())) {
       role = ensureManagedRoleSecret(run);
     }
+    Optional<String> lostSlotPosition = reportedSlotNowMissing(run);
     try {
       run.setup = SetupExecutor.apply(run.connection, setupRequest(run, role));
     } catch (SetupException e) {
@@ -442,6 +466,11 @@ final class SourceSteps {
           run.workerSource.database(), role.name(), run.workerSource.sslMode(), role.password(),
           run.workerSource.caCertificate());
     }
+    lostSlotPosition.ifPresent(position -> run.warnings.add(new String[] {Reason.SLOT_RECREATED.camelCase(),
+        "replication slot " + run.slot + " (last confirmed at " + position + ") was missing, as after a failover to a"
+            + " standby that does not synchronize slots, and was created again at the current position: changes in"
+            + " between were not captured and the worker records that gap in the trail. To keep the slot across"
+            + " failovers see docs/high-availability.md"}));
     List<String> tables = run.setup.trackedTables().stream().map(QualifiedName::toString).sorted().toList();
     run.status.trackedTableCount = tables.size();
     run.status.trackedTables = tables.size() > MAX_LISTED_TABLES ? tables.subList(0, MAX_LISTED_TABLES) : tables;
@@ -461,6 +490,16 @@ final class SourceSteps {
       noteSetupChanges(run);
     }
     return true;
+  }
+
+  /** The last confirmed position of a slot this source reported before and that is gone now. */
+  private static Optional<String> reportedSlotNowMissing(SourceRun run) throws SQLException {
+    SourceDatabaseStatus before = run.source.getStatus();
+    if (before == null || before.slot == null || before.slot.confirmedFlushLsn == null
+        || !run.slot.equals(before.slotName) || ReplicationSlots.read(run.connection, run.slot).isPresent()) {
+      return Optional.empty();
+    }
+    return Optional.of(before.slot.confirmedFlushLsn);
   }
 
   private void noteSetupChanges(SourceRun run) {
@@ -494,7 +533,7 @@ final class SourceSteps {
     String secretName = Names.child(run.name(), MANAGED_ROLE_SUFFIX);
     String roleName = run.source.getSpec().credentials.roleName != null
         ? run.source.getSpec().credentials.roleName : run.slot;
-    Secret existing = client.secrets().inNamespace(run.namespace()).withName(secretName).get();
+    Secret existing = caches.secrets().get(run.namespace(), secretName).orElse(null);
     Optional<String> password = SecretData.value(existing, "password");
     if (existing == null || password.isEmpty() || !roleName.equals(SecretData.value(existing, "username").orElse(""))) {
       byte[] bytes = new byte[24];
@@ -506,7 +545,7 @@ final class SourceSteps {
       Secret desired = new SecretBuilder()
           .withNewMetadata().withName(secretName).withLabels(WorkerResources.labels(run.source)).endMetadata()
           .withType("Opaque").withData(SecretData.encode(plain)).build();
-      OwnedResources.applySecret(client, run.source, desired);
+      owned.applySecret(run.source, desired, caches.secrets());
       password = Optional.of(generated);
       run.managedPasswordGenerated = true;
       run.notes.add(new String[] {Reason.MANAGED_ROLE_CREATED.camelCase(),
@@ -516,12 +555,25 @@ final class SourceSteps {
     return new ManagedRole(roleName, password.get());
   }
 
-  boolean observeSlot(SourceRun run) throws SQLException {
-    Optional<SlotStatus> slot = ReplicationSlots.read(run.connection, run.slot);
+  /**
+   * Observe first: the slot's facts and SlotHealthy, read whenever a connection exists, whatever the
+   * setup steps after it say (a failing preflight is exactly when retained WAL piles up). Never stops the chain.
+   */
+  void observeSlot(SourceRun run) {
+    Optional<SlotStatus> slot;
+    try {
+      slot = ReplicationSlots.read(run.connection, run.slot);
+    } catch (SQLException e) {
+      run.conditions.setUnknown(SLOT_HEALTHY, Reason.SETUP_FAILED.camelCase(), "cannot read pg_replication_slots: "
+          + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")");
+      return;
+    }
+    run.observedSlot = slot.orElse(null);
     if (slot.isEmpty()) {
-      run.conditions.setFalse(SLOT_READY, Reason.SLOT_MISSING.camelCase(), "replication slot " + run.slot
-          + " does not exist although setup ran: it may have been dropped concurrently; pgtrail recreates it");
-      return false;
+      run.status.slot = null;
+      run.conditions.setUnknown(SLOT_HEALTHY, Reason.SLOT_MISSING.camelCase(), "replication slot " + run.slot
+          + " does not exist (yet)");
+      return;
     }
     SlotStatus s = slot.get();
     SourceDatabaseStatus.SlotFacts facts = new SourceDatabaseStatus.SlotFacts();
@@ -529,24 +581,70 @@ final class SourceSteps {
     facts.retainedWalBytes = s.retainedWalBytes();
     facts.retainedWal = humanBytes(s.retainedWalBytes());
     facts.walStatus = s.walStatus();
+    facts.safeWalSize = s.safeWalSize();
     facts.confirmedFlushLsn = s.confirmedFlushLsn();
+    observeFailover(run, facts);
     run.status.slot = facts;
-    run.conditions.setTrue(SLOT_READY, Reason.SLOT_READY.camelCase(), "logical slot " + run.slot + " (pgoutput) exists"
-        + (s.active() ? " and is streaming" : ""));
     Quantity limit = run.source.getSpec().maxRetainedWal;
-    if ("lost".equals(s.walStatus())) {
+    String worker = "check that the worker is running and keeping up (kubectl logs deploy/"
+        + WorkerResources.deploymentName(run.source) + ")";
+    if (facts.invalidationReason != null && !"wal_removed".equals(facts.invalidationReason)) {
+      run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_INVALIDATED.camelCase(), "PostgreSQL invalidated slot "
+          + run.slot + " (" + facts.invalidationReason + "): changes after its last position cannot be read;"
+          + " the worker records a gap and stops. Recreate the SourceDatabase to start a new slot"
+          + ("idle_timeout".equals(facts.invalidationReason)
+              ? ", and raise idle_replication_slot_timeout (or set it to 0) so a stopped worker keeps its slot" : ""));
+    } else if ("lost".equals(s.walStatus())) {
       run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_LOST.camelCase(), "the server removed WAL the slot still"
           + " needed (wal_status lost): changes were missed; recreate the SourceDatabase to start a new slot");
     } else if (limit != null && s.retainedWalBytes() > Quantity.getAmountInBytes(limit).longValue()) {
       run.conditions.setFalse(SLOT_HEALTHY, Reason.RETAINED_WAL_TOO_LARGE.camelCase(), "slot " + run.slot
           + " retains " + humanBytes(s.retainedWalBytes()) + " of WAL, above spec.maxRetainedWal " + limit
-          + ": check that the worker is running and keeping up (kubectl logs deploy/"
-          + WorkerResources.deploymentName(run.source) + ")");
+          + ": " + worker);
+    } else if ("unreserved".equals(s.walStatus())) {
+      run.conditions.setFalse(SLOT_HEALTHY, Reason.SLOT_AT_RISK.camelCase(), "slot " + run.slot + " retains "
+          + humanBytes(s.retainedWalBytes()) + " of WAL, beyond max_wal_size (wal_status unreserved"
+          + (s.safeWalSize() == null ? "" : ", " + humanBytes(Math.max(0, s.safeWalSize()))
+          + " left before max_slot_wal_keep_size removes it") + "): " + worker);
     } else {
       run.conditions.setTrue(SLOT_HEALTHY, Reason.SLOT_HEALTHY.camelCase(), "retained WAL "
-          + humanBytes(s.retainedWalBytes()) + (limit == null ? "" : " (limit " + limit + ")"));
+          + humanBytes(s.retainedWalBytes()) + (limit == null ? "" : " (limit " + limit + ")")
+          + (s.walStatus() == null ? "" : ", wal_status " + s.walStatus()) + (s.active() ? ", streaming" : ""));
     }
+  }
+
+  /** After setup: the slot exists (SlotReady), and SlotHealthy reflects the slot setup may just have created. */
+  boolean confirmSlot(SourceRun run) {
+    if (run.observedSlot == null || run.setup != null && !run.setup.executedSteps().isEmpty()) {
+      observeSlot(run);
+    }
+    if (run.observedSlot == null) {
+      run.conditions.setFalse(SLOT_READY, Reason.SLOT_MISSING.camelCase(), "replication slot " + run.slot
+          + " does not exist although setup ran: it may have been dropped concurrently; pgtrail recreates it");
+      return false;
+    }
+    run.conditions.setTrue(SLOT_READY, Reason.SLOT_READY.camelCase(), "logical slot " + run.slot + " (pgoutput) exists"
+        + (run.observedSlot.active() ? " and is streaming" : ""));
     return true;
+  }
+
+  /** Failover flags and readiness (PostgreSQL 17+), and whether PostgreSQL invalidated the slot. */
+  private static void observeFailover(SourceRun run, SourceDatabaseStatus.SlotFacts facts) {
+    try {
+      int major = run.connection.getMetaData().getDatabaseMajorVersion();
+      Optional<FailoverSlots.SlotFlags> flags = FailoverSlots.flags(run.connection, run.slot);
+      facts.invalidationReason = FailoverSlots.invalidation(run.connection, run.slot).orElse(null);
+      facts.failover = flags.map(FailoverSlots.SlotFlags::failover).orElse(null);
+      FailoverSlots.Readiness readiness = FailoverSlots.assess(major,
+          !Boolean.FALSE.equals(run.source.getSpec().failoverSlot), run.slot, flags,
+          FailoverSlots.standbys(run.connection));
+      facts.failoverReady = readiness.ready();
+      facts.failoverMessage = readiness.fixIt().isEmpty() ? readiness.observed()
+          : readiness.observed() + ". " + readiness.fixIt();
+    } catch (SQLException e) {
+      facts.failoverMessage = "cannot read the slot's failover facts: " + e.getMessage() + " (SQLSTATE "
+          + e.getSQLState() + ")";
+    }
   }
 
   static String humanBytes(long bytes) {
@@ -564,43 +662,69 @@ final class SourceSteps {
 
   boolean ensureWorker(SourceRun run) {
     SourceDatabaseSpec spec = run.source.getSpec();
-    String image = spec.worker != null && spec.worker.image != null ? spec.worker.image : settings.workerImage();
-    int port = spec.worker != null && spec.worker.metricsPort != null ? spec.worker.metricsPort
-        : WorkerResources.DEFAULT_METRICS_PORT;
-    WorkerResources.Inputs inputs = new WorkerResources.Inputs(image,
-        spec.worker == null ? null : spec.worker.imagePullPolicy, spec.worker == null ? null : spec.worker.resources,
+    WorkerSpec worker = spec.worker == null ? new WorkerSpec() : spec.worker;
+    String image = worker.image != null ? worker.image : settings.workerImage();
+    int port = worker.metricsPort != null ? worker.metricsPort : WorkerResources.DEFAULT_METRICS_PORT;
+    WorkerResources.Inputs inputs = new WorkerResources.Inputs(image, worker.imagePullPolicy, worker.resources,
         port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
-        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxRows,
-        spec.worker == null || spec.worker.batch == null ? null : spec.worker.batch.maxDelayMs, run.workerTunnel,
+        WorkerResources.Behaviour.of(worker), run.workerTunnel, WorkerResources.podSettings(settings.workerPodDefaults(), worker), settings.workerLogFormat(),
         WorkerResources.Store.from(spec.destination));
     String yaml = WorkerResources.workerYaml(inputs);
-    OwnedResources.apply(client, run.source, WorkerResources.configMap(run.source, inputs), yaml);
-    Secret stored = OwnedResources.applySecret(client, run.source, WorkerResources.secret(run.source, inputs));
-    String configHash = WorkerResources.configHash(yaml, stored);
-    Deployment desired = WorkerResources.deployment(run.source, inputs, configHash);
-    OwnedResources.Outcome outcome = OwnedResources.apply(client, run.source, desired,
-        io.fabric8.kubernetes.client.utils.Serialization.asJson(desired.getSpec()));
-    if (outcome == OwnedResources.Outcome.UPDATED) {
-      run.notes.add(new String[] {Reason.WORKER_UPDATED.camelCase(),
-          "worker " + desired.getMetadata().getName() + " rolls to a new configuration or credentials"});
+    var configMap = owned.apply(run.source, WorkerResources.configMap(run.source, inputs), caches.configMaps());
+    var secret = owned.applySecret(run.source, WorkerResources.secret(run.source, inputs), caches.secrets());
+    String configHash = WorkerResources.configHash(yaml, secret.stored());
+    // the pod template as it was made before the worker Secret changed: drift is told apart from that roll
+    String deployedHash = caches.deployments().get(run.namespace(), WorkerResources.deploymentName(run.source))
+        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations())
+        .map(a -> a.get(WorkerResources.CONFIG_HASH)).orElse(null);
+    var deployment = owned.apply(run.source, WorkerResources.deployment(run.source, inputs, configHash),
+        caches.deployments(), deployedHash == null || deployedHash.equals(configHash) ? null
+            : WorkerResources.deployment(run.source, inputs, deployedHash));
+    String name = deployment.stored().getMetadata().getName();
+    List<String> repaired = new ArrayList<>();
+    for (var applied : List.of(configMap, secret, deployment)) {
+      if (applied.outcome() == OwnedResources.Outcome.REPAIRED) {
+        repaired.add(applied.stored().getKind() + " " + applied.stored().getMetadata().getName() + " ("
+            + String.join(", ", applied.drifted()) + ")");
+      }
     }
-    run.status.workerDeployment = desired.getMetadata().getName();
-    Deployment current = client.apps().deployments().inNamespace(run.namespace())
-        .withName(desired.getMetadata().getName()).get();
-    boolean available = current != null && current.getStatus() != null
+    if (!repaired.isEmpty()) {
+      run.notes.add(new String[] {Reason.DRIFT_REPAIRED.camelCase(), "restored what was changed by hand: "
+          + String.join("; ", repaired)});
+    }
+    if (deployment.outcome() == OwnedResources.Outcome.UPDATED
+        || deployment.outcome() == OwnedResources.Outcome.REPAIRED && deployedHash != null
+            && !deployedHash.equals(configHash)) {
+      run.notes.add(new String[] {Reason.WORKER_UPDATED.camelCase(),
+          "worker " + name + " rolls to a new configuration or credentials"});
+    }
+    run.status.workerDeployment = name;
+    if (!repaired.isEmpty()) {
+      run.conditions.setFalse(WORKER_AVAILABLE, Reason.WORKER_STARTING.camelCase(), "restored " + String.join("; ",
+          repaired) + ": waiting for Deployment " + name + " to run the restored configuration");
+      return false;
+    }
+    Deployment current = deployment.stored();
+    boolean available = !configMap.changed() && !secret.changed() && !deployment.changed()
+        && current.getStatus() != null
+        && current.getSpec().getReplicas() != null && current.getSpec().getReplicas() >= 1
         && current.getStatus().getAvailableReplicas() != null && current.getStatus().getAvailableReplicas() >= 1
         && current.getStatus().getObservedGeneration() != null
         && current.getStatus().getObservedGeneration() >= current.getMetadata().getGeneration()
         && (current.getStatus().getUpdatedReplicas() == null || current.getStatus().getUpdatedReplicas() >= 1);
-    if (available && outcome == OwnedResources.Outcome.UNCHANGED) {
+    if (available) {
       run.conditions.setTrue(WORKER_AVAILABLE, Reason.WORKER_AVAILABLE.camelCase(),
-          "worker " + desired.getMetadata().getName() + " is available");
+          "worker " + name + " is available");
       return true;
     }
     run.conditions.setFalse(WORKER_AVAILABLE, Reason.WORKER_STARTING.camelCase(), "waiting for Deployment "
-        + desired.getMetadata().getName() + " to have an available pod (kubectl describe deploy/"
-        + desired.getMetadata().getName() + " shows why it is not)");
+        + name + " to have an available pod (kubectl describe deploy/" + name + " shows why it is not)");
     return false;
+  }
+
+  /** WorkerStreaming, from the worker's progress report and the slot's movement (see {@link WorkerProgress}). */
+  void observeWorker(SourceRun run) {
+    progress.observe(run);
   }
 
   // ---- 7. summary --------------------------------------------------------------------------------
@@ -613,11 +737,18 @@ final class SourceSteps {
         run.conditions.setUnknown(type, Reason.WAITING.camelCase(), "waiting for " + blocker);
       }
     }
+    if (!run.conditions.isSet(WORKER_STREAMING)) {
+      run.conditions.setUnknown(WORKER_STREAMING, Reason.WAITING.camelCase(), "waiting for a connection to the source");
+    }
     if (run.conditions.isSet(READY)) {
       return; // validation already decided
     }
     var blocker = run.conditions.firstNotTrue(SourceDatabaseReconciler.STEP_CONDITIONS);
-    if (blocker.isEmpty()) {
+    var streaming = run.conditions.get(WORKER_STREAMING).filter(c -> "False".equals(c.getStatus()));
+    if (blocker.isEmpty() && streaming.isPresent()) {
+      // the pipeline is set up but the trail does not move: not Ready (Unknown, no report yet, does not block)
+      run.conditions.setFalse(READY, streaming.get().getReason(), WORKER_STREAMING + ": " + streaming.get().getMessage());
+    } else if (blocker.isEmpty()) {
       run.conditions.setTrue(READY, Reason.READY.camelCase(), "tracking " + run.status.trackedTableCount
           + " table(s) through slot " + run.slot + "; worker available");
     } else {

@@ -1,5 +1,6 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
+import io.pgtrail.BuildVersion;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -20,6 +21,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.reconciler.support.Hashing;
 import io.pgtrail.reconciler.support.Names;
 import io.pgtrail.reconciler.support.OwnedResources;
@@ -90,25 +92,62 @@ public final class WorkerResources {
       putIfSet(store, "retentionMode", retentionMode);
       return store;
     }
-
-    private static void putIfSet(Map<String, Object> map, String key, Object value) {
-      if (value != null) {
-        map.put(key, value);
-      }
-    }
   }
 
   /** Everything a worker needs; {@code tunnel} is null when the source is reached directly. */
   public record Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
       Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
-      Integer batchMaxRows, Long batchMaxDelayMs, Tunnel tunnel, Store store) {
+      Behaviour behaviour, Tunnel tunnel, WorkerSpec pod, String logFormat, Store store) {
     /** Inputs with the worker's default store settings. */
     public Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
         Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
-        Integer batchMaxRows, Long batchMaxDelayMs, Tunnel tunnel) {
+        Behaviour behaviour, Tunnel tunnel, WorkerSpec pod, String logFormat) {
       this(image, imagePullPolicy, resources, metricsPort, source, destination, slot, publication, ignoreColumns,
-          batchMaxRows, batchMaxDelayMs, tunnel, null);
+          behaviour, tunnel, pod, logFormat, null);
     }
+  }
+
+  /** How the worker batches and reacts to stalls and gaps; null fields leave the worker's defaults. */
+  public record Behaviour(Integer batchMaxRows, Long batchMaxBytes, Long batchMaxDelayMs, String onGap,
+      Long stallAfterMs) {
+    public static final Behaviour DEFAULTS = new Behaviour(null, null, null, null, null);
+
+    public static Behaviour of(WorkerSpec worker) {
+      if (worker == null) {
+        return DEFAULTS;
+      }
+      WorkerSpec.Batch batch = worker.batch == null ? new WorkerSpec.Batch() : worker.batch;
+      return new Behaviour(batch.maxRows, batch.maxBytes, batch.maxDelayMs, worker.onGap,
+          worker.stallAfterSeconds == null ? null : worker.stallAfterSeconds * 1000L);
+    }
+  }
+
+  /**
+   * The pod settings of a source's worker: its spec.worker over the operator's defaults (the chart's
+   * worker values); maps merge key by key, every other field is taken whole from the source when set.
+   */
+  public static WorkerSpec podSettings(WorkerSpec defaults, WorkerSpec own) {
+    WorkerSpec d = defaults == null ? new WorkerSpec() : defaults;
+    WorkerSpec o = own == null ? new WorkerSpec() : own;
+    WorkerSpec merged = new WorkerSpec();
+    merged.imagePullSecrets = o.imagePullSecrets != null ? o.imagePullSecrets : d.imagePullSecrets;
+    merged.nodeSelector = mergeMaps(d.nodeSelector, o.nodeSelector);
+    merged.tolerations = o.tolerations != null ? o.tolerations : d.tolerations;
+    merged.affinity = o.affinity != null ? o.affinity : d.affinity;
+    merged.priorityClassName = o.priorityClassName != null ? o.priorityClassName : d.priorityClassName;
+    merged.serviceAccountName = o.serviceAccountName != null ? o.serviceAccountName : d.serviceAccountName;
+    merged.podAnnotations = mergeMaps(d.podAnnotations, o.podAnnotations);
+    merged.podLabels = mergeMaps(d.podLabels, o.podLabels);
+    return merged;
+  }
+
+  private static Map<String, String> mergeMaps(Map<String, String> defaults, Map<String, String> own) {
+    if (defaults == null && own == null) {
+      return null;
+    }
+    Map<String, String> merged = new LinkedHashMap<>(defaults == null ? Map.of() : defaults);
+    merged.putAll(own == null ? Map.of() : own);
+    return merged;
   }
 
   private WorkerResources() {}
@@ -130,6 +169,7 @@ public final class WorkerResources {
     labels.put("app.kubernetes.io/component", "worker");
     labels.put("app.kubernetes.io/part-of", "pgtrail");
     labels.put(OwnedResources.MANAGED_BY, OwnedResources.MANAGER);
+    labels.put(OwnedResources.VERSION, BuildVersion.current().version());
     return labels;
   }
 
@@ -138,6 +178,12 @@ public final class WorkerResources {
     selector.put("app.kubernetes.io/name", "pgtrail-worker");
     selector.put("app.kubernetes.io/instance", sdb.getMetadata().getName());
     return selector;
+  }
+
+  private static void putIfSet(Map<String, Object> map, String key, Object value) {
+    if (value != null) {
+      map.put(key, value);
+    }
   }
 
   /** The worker's YAML configuration (no secrets: passwords are files). */
@@ -158,15 +204,17 @@ public final class WorkerResources {
     if (in.store() != null && !in.store().yaml().isEmpty()) {
       doc.put("store", in.store().yaml());
     }
-    if (in.batchMaxRows() != null || in.batchMaxDelayMs() != null) {
-      Map<String, Object> batch = new LinkedHashMap<>();
-      if (in.batchMaxRows() != null) {
-        batch.put("maxRows", in.batchMaxRows());
-      }
-      if (in.batchMaxDelayMs() != null) {
-        batch.put("maxDelayMs", in.batchMaxDelayMs());
-      }
+    Behaviour behaviour = in.behaviour();
+    Map<String, Object> batch = new LinkedHashMap<>();
+    putIfSet(batch, "maxRows", behaviour.batchMaxRows());
+    putIfSet(batch, "maxBytes", behaviour.batchMaxBytes());
+    putIfSet(batch, "maxDelayMs", behaviour.batchMaxDelayMs());
+    if (!batch.isEmpty()) {
       doc.put("batch", batch);
+    }
+    putIfSet(doc, "onGap", behaviour.onGap());
+    if (behaviour.stallAfterMs() != null) {
+      doc.put("health", Map.of("stallAfterMs", behaviour.stallAfterMs()));
     }
     if (in.tunnel() != null) {
       Map<String, Object> tunnel = new LinkedHashMap<>();
@@ -254,7 +302,9 @@ public final class WorkerResources {
           .withNewSelector().withMatchLabels(selector(sdb)).endSelector()
           .withNewTemplate()
             .withNewMetadata()
-              .withLabels(labels(sdb))
+              .withLabels(podLabels(sdb, in.pod()))
+              .withAnnotations(in.pod() == null || in.pod().podAnnotations == null ? new LinkedHashMap<>()
+                  : new LinkedHashMap<>(in.pod().podAnnotations))
               .addToAnnotations(CONFIG_HASH, configHash)
               .addToAnnotations("prometheus.io/scrape", "true")
               .addToAnnotations("prometheus.io/port", Integer.toString(in.metricsPort()))
@@ -275,6 +325,8 @@ public final class WorkerResources {
                 .withImagePullPolicy(in.imagePullPolicy())
                 .withArgs("worker", "--config", CONFIG_PATH)
                 .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75").endEnv()
+                .addNewEnv().withName("PGTRAIL_LOG_FORMAT").withValue(in.logFormat() == null ? "text" : in.logFormat())
+                  .endEnv()
                 .addNewPort().withName("metrics").withContainerPort(in.metricsPort()).withProtocol("TCP").endPort()
                 .withLivenessProbe(probe("/healthz", 20, 6))
                 .withReadinessProbe(probe("/readyz", 5, 3))
@@ -304,6 +356,7 @@ public final class WorkerResources {
           .endTemplate()
         .endSpec()
         .build();
+    applyPodSettings(deployment.getSpec().getTemplate().getSpec(), in.pod());
     if (!sshItems.isEmpty()) {
       PodSpec pod = deployment.getSpec().getTemplate().getSpec();
       pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("ssh").withMountPath(SSH_DIR)
@@ -312,6 +365,26 @@ public final class WorkerResources {
           .withNewSecret().withSecretName(secretName(sdb)).withItems(sshItems).endSecret().build());
     }
     return deployment;
+  }
+
+  private static Map<String, String> podLabels(SourceDatabase sdb, WorkerSpec pod) {
+    Map<String, String> labels = new LinkedHashMap<>(pod == null || pod.podLabels == null ? Map.of() : pod.podLabels);
+    labels.putAll(labels(sdb)); // pgtrail's labels select the pod: they win
+    return labels;
+  }
+
+  private static void applyPodSettings(PodSpec spec, WorkerSpec pod) {
+    if (pod == null) {
+      return;
+    }
+    spec.setImagePullSecrets(pod.imagePullSecrets == null ? null : new ArrayList<>(pod.imagePullSecrets));
+    spec.setNodeSelector(pod.nodeSelector == null || pod.nodeSelector.isEmpty() ? null : pod.nodeSelector);
+    spec.setTolerations(pod.tolerations == null ? null : new ArrayList<>(pod.tolerations));
+    spec.setAffinity(pod.affinity);
+    spec.setPriorityClassName(pod.priorityClassName == null || pod.priorityClassName.isBlank() ? null
+        : pod.priorityClassName);
+    spec.setServiceAccountName(pod.serviceAccountName == null || pod.serviceAccountName.isBlank() ? null
+        : pod.serviceAccountName);
   }
 
   private static Probe probe(String path, int period, int failures) {

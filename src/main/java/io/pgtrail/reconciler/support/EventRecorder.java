@@ -1,5 +1,6 @@
 package io.pgtrail.reconciler.support;
 
+import io.pgtrail.BuildVersion;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.MicroTime;
@@ -48,6 +49,7 @@ public final class EventRecorder {
           .withName(about.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
           .withNamespace(about.getMetadata().getNamespace())
           .addToLabels("app.kubernetes.io/managed-by", COMPONENT)
+          .addToLabels(OwnedResources.VERSION, BuildVersion.current().version())
         .endMetadata()
         .withNewInvolvedObject()
           .withApiVersion(about.getApiVersion())

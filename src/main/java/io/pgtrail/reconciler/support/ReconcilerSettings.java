@@ -2,6 +2,7 @@ package io.pgtrail.reconciler.support;
 
 import java.time.Clock;
 import java.time.Duration;
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 
 /**
  * Knobs shared by the reconcilers.
@@ -11,6 +12,10 @@ import java.time.Duration;
  * @param retryInterval how soon a failing source is retried
  * @param cleanupTimeout after this long a deletion whose database cleanup keeps failing gives up
  * @param connectTimeoutSeconds connect timeout for the operator's own database connections
+ * @param workerPodDefaults pod settings (a spec.worker) every worker gets unless its source sets them
+ * @param workerLogFormat the workers' log format (json or text)
+ * @param workerStallTimeout how long a slot's confirmed position may stand still, WAL pending, before
+ *     WorkerStreaming turns False
  */
 public record ReconcilerSettings(
     String workerImage,
@@ -18,18 +23,24 @@ public record ReconcilerSettings(
     Duration retryInterval,
     Duration cleanupTimeout,
     int connectTimeoutSeconds,
-    Clock clock) {
+    Clock clock,
+    WorkerSpec workerPodDefaults,
+    String workerLogFormat,
+    Duration workerStallTimeout) {
 
   public static ReconcilerSettings defaults(String workerImage) {
     return new ReconcilerSettings(workerImage, Duration.ofSeconds(60), Duration.ofSeconds(15),
-        Duration.ofMinutes(15), 5, Clock.systemUTC());
+        Duration.ofMinutes(15), 5, Clock.systemUTC(),
+        new WorkerSpec(), "text", Duration.ofMinutes(5));
   }
 
   public ReconcilerSettings withResync(Duration resync, Duration retry) {
-    return new ReconcilerSettings(workerImage, resync, retry, cleanupTimeout, connectTimeoutSeconds, clock);
+    return new ReconcilerSettings(workerImage, resync, retry, cleanupTimeout, connectTimeoutSeconds, clock, workerPodDefaults,
+        workerLogFormat, workerStallTimeout);
   }
 
   public ReconcilerSettings withCleanupTimeout(Duration timeout) {
-    return new ReconcilerSettings(workerImage, resyncInterval, retryInterval, timeout, connectTimeoutSeconds, clock);
+    return new ReconcilerSettings(workerImage, resyncInterval, retryInterval, timeout, connectTimeoutSeconds, clock, workerPodDefaults,
+        workerLogFormat, workerStallTimeout);
   }
 }

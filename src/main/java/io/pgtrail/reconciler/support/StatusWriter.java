@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -32,7 +33,17 @@ public final class StatusWriter {
     copy.getMetadata().setManagedFields(null);
     // last writer wins: the status was just rebuilt from observation, so a lost race only delays facts
     copy.getMetadata().setResourceVersion(null);
-    client.resources(type).inNamespace(resource.getMetadata().getNamespace()).resource(copy).updateStatus();
+    try {
+      client.resources(type).inNamespace(resource.getMetadata().getNamespace()).resource(copy).updateStatus();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+      // deleted while it was being reconciled: nothing left to report on
+      LOG.debug("{} {}/{} is gone; status not written", resource.getKind(), resource.getMetadata().getNamespace(),
+          resource.getMetadata().getName());
+      return false;
+    }
     LOG.debug("status of {} {}/{} updated", resource.getKind(), resource.getMetadata().getNamespace(),
         resource.getMetadata().getName());
     return true;

@@ -25,6 +25,9 @@ public record PolicyScope(
 
   /** Parses a policy spec; throws IllegalArgumentException with a message that names the bad field. */
   public static PolicyScope parse(String policyName, TrackingPolicySpec spec) {
+    if (spec != null && !spec.invalidFields().isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", spec.invalidFields()));
+    }
     if (spec == null || spec.sourceRef == null || spec.sourceRef.name == null || spec.sourceRef.name.isBlank()) {
       throw new IllegalArgumentException("spec.sourceRef.name is required");
     }

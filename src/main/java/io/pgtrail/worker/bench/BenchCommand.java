@@ -42,7 +42,9 @@ import picocli.CommandLine.Option;
  * rows into an identical, identically indexed changes table.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Measure worker throughput, latency and memory between two embedded PostgreSQL servers.")
+    description = "Measure worker throughput, latency and memory between two embedded PostgreSQL servers.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:measured", "1:a run failed", "2:wrong usage"})
 public final class BenchCommand implements Callable<Integer> {
   private static final int ROWS_PER_STEP = 100; // each transaction: 100 INSERT + 100 UPDATE + 100 DELETE
   private static final String WORKER_SLOT = "bench_worker";

@@ -26,6 +26,8 @@ public final class ChangeSink implements AutoCloseable {
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String STAGING = "pgtrail_staging";
   private static final int STREAM_CHUNK_BYTES = 64 * 1024;
+  private static final int HUGE_CHANGE_CHARS = 1 << 20;
+  private static final long NO_PROGRESS = Long.MIN_VALUE;
 
   /** Told about each (schema.table, operation) count once its batch is committed. */
   @FunctionalInterface
@@ -109,6 +111,7 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   public void add(Change change) {
+    reserveForHugeValues(change);
     batch.startRow(ChangesTable.WRITTEN_COLUMNS.size())
         .uuid(ids.nextBits())
         .text(change.database())
@@ -127,6 +130,16 @@ public final class ChangeSink implements AutoCloseable {
     count(change);
     if (!absorbing && batch.size() - pushedBytes >= STREAM_CHUNK_BYTES) {
       push();
+    }
+  }
+
+  /** A change with megabytes of values: the buffer grows once, to its exact size. */
+  private void reserveForHugeValues(Change change) {
+    long chars = (long) change.before().length() + change.after().length() + change.context().length();
+    if (chars > HUGE_CHANGE_CHARS) {
+      batch.reserve(1024 + CopyBinaryBuffer.utf8Length(change.before()) + CopyBinaryBuffer.utf8Length(change.after())
+          + CopyBinaryBuffer.utf8Length(change.context())
+          + (change.primaryKey() == null ? 0 : CopyBinaryBuffer.utf8Length(change.primaryKey())));
     }
   }
 
@@ -174,6 +187,16 @@ public final class ChangeSink implements AutoCloseable {
    * {@link #discard()}.
    */
   public FlushResult flush(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
+    return flush(acknowledgeLsn, lastCommitUnixMicros, true);
+  }
+
+  /**
+   * As {@link #flush(long, long)}; with {@code recordProgress} false the batch leaves pgtrail_progress alone
+   * (the caller then must not confirm its position to the slot before recording it), unless refused changes
+   * were isolated: their counters are always written with them.
+   */
+  public FlushResult flush(long acknowledgeLsn, long lastCommitUnixMicros, boolean recordProgress)
+      throws SQLException {
     if (rows == 0) {
       return new FlushResult(0, 0, false, 0, 0);
     }
@@ -182,8 +205,9 @@ public final class ChangeSink implements AutoCloseable {
     boolean absorbed = absorbing;
     Isolation isolation = null;
     try {
-      inserted = absorbing ? writeThroughStaging(acknowledgeLsn, lastCommitUnixMicros)
-          : writeDirect(acknowledgeLsn, lastCommitUnixMicros);
+      long progress = recordProgress ? acknowledgeLsn : NO_PROGRESS;
+      inserted = absorbing ? writeThroughStaging(progress, lastCommitUnixMicros)
+          : writeDirect(progress, lastCommitUnixMicros);
     } catch (SQLException e) {
       abandonCopy();
       connection.rollback();
@@ -195,7 +219,7 @@ public final class ChangeSink implements AutoCloseable {
             + " writing through the staging table until replays stop");
         try {
           failure = null;
-          inserted = writeThroughStaging(acknowledgeLsn, lastCommitUnixMicros);
+          inserted = writeThroughStaging(recordProgress ? acknowledgeLsn : NO_PROGRESS, lastCommitUnixMicros);
         } catch (SQLException again) {
           connection.rollback();
           failure = again;
@@ -239,7 +263,7 @@ public final class ChangeSink implements AutoCloseable {
     }
     streaming.endCopy();
     streaming = null;
-    ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    recordProgress(acknowledgeLsn, lastCommitUnixMicros);
     connection.commit();
     return rows;
   }
@@ -269,10 +293,17 @@ public final class ChangeSink implements AutoCloseable {
     Map<String, long[]> inserted = new HashMap<>();
     createStaging();
     int total = insertThroughStaging(0, rows, inserted);
-    ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    recordProgress(acknowledgeLsn, lastCommitUnixMicros);
     connection.commit();
     replaceCounts(inserted);
     return total;
+  }
+
+  /** {@link #NO_PROGRESS}: this batch leaves the progress row alone. */
+  private void recordProgress(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
+    if (acknowledgeLsn != NO_PROGRESS) {
+      ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+    }
   }
 
   private void createStaging() throws SQLException {
@@ -318,9 +349,11 @@ public final class ChangeSink implements AutoCloseable {
    * change is alone; each is then written in its fallback form, or set aside in the dead-letter table.
    * About 2 log2(n) COPYs per refused change; the accepted rows are written once.
    */
+  private record Rejected(Change change, String sqlState, boolean setAside) {}
+
   private final class Isolation {
     private final Map<String, long[]> insertedCounts = new HashMap<>();
-    private final List<Object[]> rejected = new ArrayList<>();
+    private final List<Rejected> rejected = new ArrayList<>();
     int inserted;
     int fallbacks;
     int setAside;
@@ -367,13 +400,14 @@ public final class ChangeSink implements AutoCloseable {
       if (fallback != null) {
         Savepoint sp = connection.setSavepoint("pgtrail_fallback_" + savepoints++);
         try {
-          if (insertOne(fallback)) {
+          boolean fresh = insertOne(fallback);
+          connection.releaseSavepoint(sp);
+          if (fresh) { // not a replay of one recorded before a restart
             count(insertedCounts, fallback);
             inserted++;
+            fallbacks++;
+            rejected.add(new Rejected(fallback, sqlState, false));
           }
-          connection.releaseSavepoint(sp);
-          fallbacks++;
-          rejected.add(new Object[] {fallback, sqlState, false});
           return;
         } catch (SQLException e) {
           connection.rollback(sp);
@@ -382,15 +416,16 @@ public final class ChangeSink implements AutoCloseable {
           }
         }
       }
-      DeadLetterTable.setAside(connection, slot, change, sqlState, failure.getMessage());
-      setAside++;
-      rejected.add(new Object[] {change, sqlState, true});
+      if (DeadLetterTable.setAside(connection, slot, change, sqlState, failure.getMessage())) {
+        setAside++;
+        rejected.add(new Rejected(change, sqlState, true));
+      }
     }
 
     void report() {
       if (rejectedListener != null) {
-        for (Object[] r : rejected) {
-          rejectedListener.rejected((Change) r[0], (String) r[1], (Boolean) r[2]);
+        for (Rejected r : rejected) {
+          rejectedListener.rejected(r.change(), r.sqlState(), r.setAside());
         }
       }
     }

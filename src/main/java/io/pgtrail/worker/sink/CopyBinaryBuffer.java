@@ -15,9 +15,14 @@ final class CopyBinaryBuffer {
       0, 0, 0, 0, // flags: no OIDs
       0, 0, 0, 0}; // no header extension
   private static final int NULL_LENGTH = -1;
+  private static final int INITIAL_BYTES = 1 << 20;
+  /** A buffer grown beyond this (twice the default batch.maxBytes) for a huge change is given back after its batch. */
+  private static final int KEEP_AT_MOST_BYTES = 32 << 20;
+  /** Strings longer than this are encoded straight into the buffer, without a temporary byte array. */
+  private static final int LARGE_STRING_CHARS = 1 << 20;
   private static final byte JSONB_VERSION = 1;
 
-  private byte[] bytes = new byte[1 << 20];
+  private byte[] bytes = new byte[INITIAL_BYTES];
   private int[] rowStarts = new int[1024];
   private int rows;
   private int size;
@@ -36,6 +41,9 @@ final class CopyBinaryBuffer {
   void reset() {
     size = 0;
     rows = 0;
+    if (bytes.length > KEEP_AT_MOST_BYTES) {
+      bytes = new byte[INITIAL_BYTES];
+    }
     started = false;
     finished = false;
   }
@@ -100,10 +108,53 @@ final class CopyBinaryBuffer {
     }
   }
 
+  /**
+   * Makes room for {@code more} bytes at once: a change with huge values grows the buffer once to its
+   * size instead of doubling it field by field (each doubling holds the old and the new array).
+   */
+  void reserve(long more) {
+    if (size + more > bytes.length) {
+      if (size + more > Integer.MAX_VALUE - 16) {
+        throw new IllegalStateException("a change of " + more + " bytes does not fit one COPY buffer");
+      }
+      if (size == 0) {
+        bytes = null; // nothing to keep: the old array may be collected before the new one is allocated
+        bytes = new byte[(int) more];
+      } else {
+        bytes = Arrays.copyOf(bytes, (int) (size + more));
+      }
+    }
+  }
+
+  /** The UTF-8 length of {@code s}, counted without encoding it. */
+  static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        n++; // an unpaired surrogate: '?', as String.getBytes writes it
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+
   /** A text, varchar or enum field (their binary form is the UTF-8 text); null stays null. */
   CopyBinaryBuffer text(String value) {
     if (value == null) {
       putInt(NULL_LENGTH);
+      return this;
+    }
+    if (value.length() > LARGE_STRING_CHARS) {
+      putLarge(value, false);
       return this;
     }
     byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
@@ -116,6 +167,10 @@ final class CopyBinaryBuffer {
   CopyBinaryBuffer jsonb(String json) {
     if (json == null) {
       putInt(NULL_LENGTH);
+      return this;
+    }
+    if (json.length() > LARGE_STRING_CHARS) {
+      putLarge(json, true);
       return this;
     }
     byte[] utf8 = json.getBytes(StandardCharsets.UTF_8);
@@ -132,6 +187,42 @@ final class CopyBinaryBuffer {
     putLong(bits[0]);
     putLong(bits[1]);
     return this;
+  }
+
+  /** A huge field encoded in place (as getBytes would: an unpaired surrogate becomes '?'). */
+  private void putLarge(String value, boolean jsonb) {
+    long length = utf8Length(value) + (jsonb ? 1 : 0);
+    reserve(4 + length);
+    putInt((int) length);
+    if (jsonb) {
+      bytes[size++] = JSONB_VERSION;
+    }
+    byte[] b = bytes;
+    int at = size;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x80) {
+        b[at++] = (byte) c;
+      } else if (c < 0x800) {
+        b[at++] = (byte) (0xC0 | c >> 6);
+        b[at++] = (byte) (0x80 | c & 0x3F);
+      } else if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+          int cp = Character.toCodePoint(c, value.charAt(++i));
+          b[at++] = (byte) (0xF0 | cp >> 18);
+          b[at++] = (byte) (0x80 | cp >> 12 & 0x3F);
+          b[at++] = (byte) (0x80 | cp >> 6 & 0x3F);
+          b[at++] = (byte) (0x80 | cp & 0x3F);
+        } else {
+          b[at++] = '?';
+        }
+      } else {
+        b[at++] = (byte) (0xE0 | c >> 12);
+        b[at++] = (byte) (0x80 | c >> 6 & 0x3F);
+        b[at++] = (byte) (0x80 | c & 0x3F);
+      }
+    }
+    size = at;
   }
 
   CopyBinaryBuffer int8(long value) {

@@ -48,8 +48,11 @@ public final class DeadLetterTable {
     }
   }
 
-  /** Sets one change aside in the caller's transaction; a replay of it is absorbed by the unique key. */
-  public static void setAside(Connection c, String slot, Change change, String sqlState, String errorMessage)
+  /**
+   * Sets one change aside in the caller's transaction; a replay of it is absorbed by the unique key.
+   * Returns false when it was already there.
+   */
+  public static boolean setAside(Connection c, String slot, Change change, String sqlState, String errorMessage)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + NAME + " (slot_name, \"database\", \"schema\","
         + " \"table\", operation, primary_key, \"position\", transaction_id, committed_at, payload,"
@@ -68,7 +71,7 @@ public final class DeadLetterTable {
       ps.setString(11, FailureClass.ROW_REJECTED.label());
       ps.setString(12, sqlState);
       ps.setString(13, errorMessage == null ? null : FallbackForm.spelled(errorMessage));
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 

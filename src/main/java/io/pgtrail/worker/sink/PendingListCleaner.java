@@ -1,11 +1,15 @@
 package io.pgtrail.worker.sink;
 
 import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.PgConnections;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +39,17 @@ public final class PendingListCleaner implements AutoCloseable {
     }
   }
 
+  private final ConnectionSettings destination;
   private final Schedule schedule;
   private final LongSupplier lastWriteNanos;
-  private final BackgroundConnection background;
-  private long lastMergeNanos = System.nanoTime();
+  private final LongSupplier nanoClock;
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "pgtrail-gin-cleaner");
+    t.setDaemon(true);
+    return t;
+  });
+  private Connection connection;
+  private long lastMergeNanos;
   private long mergedUpToWriteNanos = Long.MIN_VALUE;
 
   /**
@@ -46,14 +57,23 @@ public final class PendingListCleaner implements AutoCloseable {
    *     before the first
    */
   public PendingListCleaner(ConnectionSettings destination, Schedule schedule, LongSupplier lastWriteNanos) {
-    this.schedule = schedule;
-    this.lastWriteNanos = lastWriteNanos;
-    this.background = new BackgroundConnection(destination, "pgtrail-gin-cleaner");
-    background.schedule(this::tick, schedule.tickMillis(), schedule.tickMillis());
+    this(destination, schedule, lastWriteNanos, System::nanoTime);
+    scheduler.scheduleWithFixedDelay(this::tick, schedule.tickMillis(), schedule.tickMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
-  private void tick() {
-    long now = System.nanoTime();
+  /** Unscheduled, on the given clock: the caller decides when {@link #tick()} runs (tests). */
+  PendingListCleaner(ConnectionSettings destination, Schedule schedule, LongSupplier lastWriteNanos,
+      LongSupplier nanoClock) {
+    this.destination = destination;
+    this.schedule = schedule;
+    this.lastWriteNanos = lastWriteNanos;
+    this.nanoClock = nanoClock;
+    this.lastMergeNanos = nanoClock.getAsLong();
+  }
+
+  void tick() {
+    long now = nanoClock.getAsLong();
     long lastWrite = lastWriteNanos.getAsLong();
     boolean written = lastWrite != Long.MIN_VALUE && lastWrite != mergedUpToWriteNanos;
     boolean paused = now - lastWrite >= schedule.idleAfter().toNanos();
@@ -71,19 +91,21 @@ public final class PendingListCleaner implements AutoCloseable {
     } catch (SQLException e) {
       if ("42501".equals(e.getSQLState())) {
         LOG.info("not allowed to clean the GIN pending lists of changes (not its owner); writers will do it");
-        background.stopScheduling();
+        scheduler.shutdown();
       } else {
         LOG.debug("GIN pending list cleanup failed: {}", e.getMessage());
       }
-      background.reset();
+      closeConnection();
     } catch (Exception e) {
       LOG.debug("GIN pending list cleanup failed: {}", e.getMessage());
-      background.reset();
+      closeConnection();
     }
   }
 
   private void clean() throws Exception {
-    Connection connection = background.connection();
+    if (connection == null) {
+      connection = PgConnections.open(destination);
+    }
     // a partitioned table's index has one leaf index per partition: those hold the pending lists
     try (PreparedStatement ps = connection.prepareStatement(
         "SELECT gin_clean_pending_list(x.oid) FROM (SELECT relid AS oid FROM pg_partition_tree(to_regclass(?))"
@@ -96,8 +118,25 @@ public final class PendingListCleaner implements AutoCloseable {
     }
   }
 
+  private void closeConnection() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException ignored) {
+        // already gone
+      }
+      connection = null;
+    }
+  }
+
   @Override
   public void close() {
-    background.close();
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeConnection();
   }
 }

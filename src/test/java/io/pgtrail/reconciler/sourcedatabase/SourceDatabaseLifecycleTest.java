@@ -64,11 +64,21 @@ class SourceDatabaseLifecycleTest {
     assertThat(status.conditions).extracting(c -> c.getType()).doesNotHaveDuplicates()
         .contains("CredentialsResolved", "Connected", "WalLevelLogical", "ReplicationPermitted", "PublicationReady",
             "SlotReady", "SlotHealthy", "WorkerAvailable", "Ready");
-    assertThat(status.conditions).allMatch(c -> c.getStatus().equals("True"), "all conditions True");
+    // no worker runs here (the mock API server has no kubelet): its progress is not known, which does not block Ready
+    assertThat(status.conditions).filteredOn(c -> !c.getType().equals("WorkerStreaming"))
+        .allMatch(c -> c.getStatus().equals("True"), "all conditions True");
+    assertThat(condition(status.conditions, "WorkerStreaming")).hasValueSatisfying(c -> {
+      assertThat(c.getStatus()).isEqualTo("Unknown");
+      assertThat(c.getReason()).isEqualTo("WorkerNotReporting");
+    });
     assertThat(status.serverVersion).startsWith(Integer.toString(version.major()));
     assertThat(status.trackedTables).containsExactly("public.orders");
     assertThat(status.trackedTableCount).isEqualTo(1);
     assertThat(status.slot.walStatus).isNotBlank();
+    // a single server: the slot has failover on (17+) but nothing to fail over to
+    assertThat(status.slot.failover).isEqualTo(version.major() >= 17 ? Boolean.TRUE : null);
+    assertThat(status.slot.failoverReady).isFalse();
+    assertThat(status.slot.failoverMessage).contains(version.major() >= 17 ? "no physical standby" : "PostgreSQL 17");
     String publication = status.publicationName;
     assertThat(publication).isEqualTo("pgtrail_apps_orders");
     assertThat(status.slotName).isEqualTo(db.slotName);

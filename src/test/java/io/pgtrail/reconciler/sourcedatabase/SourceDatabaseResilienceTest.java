@@ -66,6 +66,25 @@ class SourceDatabaseResilienceTest {
   }
 
   @Test
+  void aTableWhoseWritesPublishingWouldBreakIsLeftOutWithAWarning() throws Exception {
+    db.execute("ALTER TABLE public.customers REPLICA IDENTITY NOTHING");
+    harness.startOperator();
+    harness.apply(SourceFixture.policy("policy", "src", List.of("orders", "customers"), List.of()));
+    harness.apply(db.source("src"));
+    SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+
+    assertThat(condition(ready.getStatus().conditions, "PublicationReady").get().getMessage())
+        .contains("public.customers is left out of tracking");
+    assertThat(db.publishedTables(ready.getStatus().publicationName)).containsExactly("public.orders");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(harness.cluster.events(ready))
+        .anySatisfy(e -> {
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getReason()).isEqualTo("TablesLeftOut");
+        }));
+    db.execute("UPDATE public.customers SET id = id");
+  }
+
+  @Test
   void aPublicationDroppedByHandIsPutBackAndTheSlotKept() throws Exception {
     harness.startOperator();
     harness.apply(SourceFixture.policy("policy", "src", List.of("orders", "customers"), List.of()));
@@ -81,6 +100,25 @@ class SourceDatabaseResilienceTest {
     });
     assertThat(db.slotExists(db.slotName)).isTrue();
     harness.awaitSource("src", "Ready", "True", "Ready");
+  }
+
+  @Test
+  void aSlotLostInAFailoverIsCreatedAgainWithAWarningAboutTheGap() throws Exception {
+    harness.startOperator();
+    harness.apply(SourceFixture.policy("policy", "src", List.of("orders"), List.of()));
+    harness.apply(db.source("src"));
+    SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.cluster.client().resources(SourceDatabase.class)
+        .inNamespace(ready.getMetadata().getNamespace()).withName("src").get().getStatus().slot != null);
+
+    db.dropLeftovers(db.slotName); // what a promotion of a standby without slot synchronization looks like
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(harness.cluster.events(ready)).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("SlotRecreated");
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getMessage()).contains("was missing", "records that gap", "docs/high-availability.md");
+    }));
+    assertThat(db.slotExists(db.slotName)).isTrue();
   }
 
   @Test

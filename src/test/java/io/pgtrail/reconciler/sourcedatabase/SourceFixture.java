@@ -6,16 +6,15 @@ import io.pgtrail.api.v1alpha1.LocalObjectRef;
 import io.pgtrail.api.v1alpha1.PostgresEndpoint;
 import io.pgtrail.api.v1alpha1.Provider;
 import io.pgtrail.api.v1alpha1.ReclaimPolicy;
-import io.pgtrail.api.v1alpha1.SecretKeysRef;
 import io.pgtrail.api.v1alpha1.SourceConnection;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
-import io.pgtrail.api.v1alpha1.SslMode;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
 import io.pgtrail.postgres.ConnectionSettings;
 import io.pgtrail.postgres.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.testing.Endpoints;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
@@ -84,22 +83,14 @@ final class SourceFixture {
     sdb.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(MockCluster.NAMESPACE).build());
     SourceDatabaseSpec spec = new SourceDatabaseSpec();
     spec.provider = Provider.SELF_MANAGED;
-    spec.connection = endpoint(new SourceConnection(), sourceDb, secretName);
-    spec.destination = endpoint(new DestinationEndpoint(), destinationDb, secretName + "-audit");
+    spec.connection = Endpoints.of(new SourceConnection(), sourceDb, secretName);
+    spec.destination = Endpoints.of(new DestinationEndpoint(), destinationDb, secretName + "-audit");
     spec.reclaimPolicy = ReclaimPolicy.DELETE;
     spec.slotName = slotName;
     sdb.setSpec(spec);
     return sdb;
   }
 
-  private static <E extends PostgresEndpoint> E endpoint(E endpoint, ConnectionSettings db, String secret) {
-    endpoint.host = db.host();
-    endpoint.port = db.port();
-    endpoint.database = db.database();
-    endpoint.sslMode = SslMode.DISABLE;
-    endpoint.credentialsSecretRef = new SecretKeysRef(secret);
-    return endpoint;
-  }
 
   static TrackingPolicy policy(String name, String source, List<String> tables, List<String> schemas) {
     TrackingPolicy policy = new TrackingPolicy();

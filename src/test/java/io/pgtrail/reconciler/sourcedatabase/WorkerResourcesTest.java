@@ -1,5 +1,6 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,8 @@ class WorkerResourcesTest {
   static final WorkerResources.Endpoint DEST = new WorkerResources.Endpoint("audit", 5432, "audit", "writer",
       "disable", "w-pass", null);
   static final WorkerResources.Inputs INPUTS = new WorkerResources.Inputs("img:1", null, null, 9090, SOURCE, DEST,
-      "pgtrail_slot", "pgtrail_pub", List.of("*.updated_at", "orders.note"), 1000, null, null);
+      "pgtrail_slot", "pgtrail_pub", List.of("*.updated_at", "orders.note"),
+      new WorkerResources.Behaviour(1000, null, null, null, null), null, null, "json");
 
   static SourceDatabase source() {
     SourceDatabase sdb = new SourceDatabase();
@@ -56,6 +58,25 @@ class WorkerResourcesTest {
     assertThat(config.batch().maxRowsOrDefault()).isEqualTo(1000);
     assertThat(config.metrics().portOrDefault()).isEqualTo(9090);
     assertThat(config.source().passwordFile()).isEqualTo("/etc/pgtrail/source/password");
+  }
+
+  @Test
+  void theSpecsGapStallAndByteSettingsReachTheWorker() {
+    WorkerSpec worker = new WorkerSpec();
+    worker.onGap = "continue";
+    worker.stallAfterSeconds = 30;
+    worker.batch = new WorkerSpec.Batch();
+    worker.batch.maxBytes = 1_048_576L;
+    var in = new WorkerResources.Inputs("img:1", null, null, 9090, SOURCE, DEST, "pgtrail_slot", "pgtrail_pub",
+        List.of(), WorkerResources.Behaviour.of(worker), null, null, "json");
+
+    var config = io.pgtrail.worker.WorkerConfig.parse(WorkerResources.workerYaml(in));
+    assertThat(config.onGapOrDefault()).isEqualTo(io.pgtrail.worker.WorkerConfig.OnGap.CONTINUE);
+    assertThat(config.health().stallAfter()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(config.batch().maxBytesOrDefault()).isEqualTo(1_048_576L);
+
+    var defaults = io.pgtrail.worker.WorkerConfig.parse(WorkerResources.workerYaml(INPUTS));
+    assertThat(defaults.onGapOrDefault()).isEqualTo(io.pgtrail.worker.WorkerConfig.OnGap.STOP);
   }
 
   @Test
@@ -98,5 +119,41 @@ class WorkerResourcesTest {
     assertThat(WorkerResources.configHash("a", v1)).isEqualTo(WorkerResources.configHash("a", v1))
         .isNotEqualTo(WorkerResources.configHash("a", v2))
         .isNotEqualTo(WorkerResources.configHash("b", v1));
+  }
+
+  @Test
+  void podSettingsComeFromTheSourceOverTheChartDefaults() {
+    var defaults = new io.pgtrail.api.v1alpha1.WorkerSpec();
+    defaults.priorityClassName = "batch";
+    defaults.nodeSelector = java.util.Map.of("pool", "general", "zone", "a");
+    defaults.imagePullSecrets = List.of(new io.fabric8.kubernetes.api.model.LocalObjectReference("regcred"));
+    defaults.podLabels = java.util.Map.of("team", "platform", "app.kubernetes.io/instance", "spoofed");
+    var own = new io.pgtrail.api.v1alpha1.WorkerSpec();
+    own.nodeSelector = java.util.Map.of("pool", "db");
+    own.serviceAccountName = "audit";
+    own.tolerations = List.of(new io.fabric8.kubernetes.api.model.TolerationBuilder().withKey("dedicated")
+        .withOperator("Equal").withValue("db").withEffect("NoSchedule").build());
+    own.podAnnotations = java.util.Map.of("cost-center", "42");
+    var merged = WorkerResources.podSettings(defaults, own);
+    var in = new WorkerResources.Inputs("img:1", null, null, 9090, SOURCE, DEST, "pgtrail_slot", "pgtrail_pub",
+        List.of(), WorkerResources.Behaviour.DEFAULTS, null, merged, "json");
+
+    var template = WorkerResources.deployment(source(), in, "abc").getSpec().getTemplate();
+    var pod = template.getSpec();
+    assertThat(pod.getNodeSelector()).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("pool", "db", "zone", "a"));
+    assertThat(pod.getPriorityClassName()).isEqualTo("batch");
+    assertThat(pod.getServiceAccountName()).isEqualTo("audit");
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getImagePullSecrets()).extracting(r -> r.getName()).containsExactly("regcred");
+    assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getKey()).isEqualTo("dedicated"));
+    assertThat(pod.getAffinity()).isNull();
+    assertThat(template.getMetadata().getLabels()).containsEntry("team", "platform")
+        .containsEntry("app.kubernetes.io/instance", "orders");
+    assertThat(template.getMetadata().getAnnotations()).containsEntry("cost-center", "42")
+        .containsEntry("pgtrail.io/config-hash", "abc");
+    assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("PGTRAIL_LOG_FORMAT");
+      assertThat(e.getValue()).isEqualTo("json");
+    });
   }
 }

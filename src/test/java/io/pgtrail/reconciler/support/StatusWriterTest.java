@@ -47,6 +47,41 @@ class StatusWriterTest {
     }
   }
 
+  @Test
+  void anObjectDeletedMidReconcileIsNoError() {
+    try (MockCluster cluster = new MockCluster()) {
+      var client = cluster.client();
+      TrackingPolicy policy = new TrackingPolicy();
+      policy.setMetadata(new ObjectMetaBuilder().withName("gone").withNamespace(MockCluster.NAMESPACE).build());
+      policy.setSpec(new TrackingPolicySpec());
+      policy = client.resource(policy).create();
+      client.resource(policy).delete();
+
+      TrackingPolicyStatus status = new TrackingPolicyStatus();
+      status.conditions = new Conditions(List.of(), 1L, Clock.systemUTC()).setTrue("Ready", "Ready", "ok").list();
+      assertThat(StatusWriter.writeIfChanged(client, policy, status, TrackingPolicy.class)).isFalse();
+    }
+  }
+
+  @Test
+  void ownStatusWritesSurviveAStaleCacheRead() {
+    OwnStatusWrites<TrackingPolicyStatus> writes = new OwnStatusWrites<>();
+    TrackingPolicy cached = new TrackingPolicy();
+    cached.setMetadata(new ObjectMetaBuilder().withName("p").withUid("u1").withResourceVersion("7").build());
+    cached.setStatus(new TrackingPolicyStatus());
+    TrackingPolicyStatus written = new TrackingPolicyStatus();
+    written.trackedTableCount = 5;
+    writes.wrote(cached, written);
+
+    // the cache has not seen the write yet: same resourceVersion, old status
+    assertThat(writes.current(cached)).isSameAs(written);
+    // the cache caught up (or someone else changed the object): the cache is the truth again
+    cached.getMetadata().setResourceVersion("8");
+    assertThat(writes.current(cached)).isSameAs(cached.getStatus());
+    cached.getMetadata().setResourceVersion("7");
+    assertThat(writes.current(cached)).isSameAs(cached.getStatus());
+  }
+
   private static TrackingPolicyStatus copyOf(TrackingPolicyStatus s) {
     TrackingPolicyStatus c = new TrackingPolicyStatus();
     c.conditions = List.copyOf(s.conditions);

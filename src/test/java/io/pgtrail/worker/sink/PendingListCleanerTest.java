@@ -40,33 +40,53 @@ class PendingListCleanerTest {
     assertThat(pendingPages(withoutCleaner)).as("rows wait in the pending lists").isPositive();
 
     ConnectionSettings db = TestPostgres.newDatabase(version, "gin");
+    AtomicLong clock = new AtomicLong(0);
     AtomicLong lastWrite = new AtomicLong(Long.MIN_VALUE);
     var schedule = new PendingListCleaner.Schedule(Duration.ofMillis(200), Duration.ofHours(1));
-    try (PendingListCleaner cleaner = new PendingListCleaner(db, schedule, lastWrite::get)) {
+    try (PendingListCleaner cleaner = new PendingListCleaner(db, schedule, lastWrite::get, clock::get)) {
       write(db, 1, 2000);
-      lastWrite.set(System.nanoTime());
-      Thread.sleep(1500);
-      // checked once: the check itself merges, so a second look would always find nothing
-      assertThat(pendingPages(db)).isZero();
+      lastWrite.set(clock.get());
+      clock.addAndGet(Duration.ofMillis(100).toNanos());
+      cleaner.tick();
+      assertThat(pendingPagesWithoutMerging(db)).as("the writer paused only 100 ms: nothing merged").isPositive();
+
+      clock.addAndGet(Duration.ofMillis(150).toNanos());
+      cleaner.tick();
+      assertThat(pendingPagesWithoutMerging(db)).as("merged once the writer paused 200 ms").isZero();
     }
   }
 
   @Test
   void underContinuousWritesMergesOnlyWhenDue() throws Exception {
     ConnectionSettings db = TestPostgres.newDatabase(PgVersion.primary(), "gin");
+    AtomicLong clock = new AtomicLong(0);
     AtomicLong lastWrite = new AtomicLong(Long.MIN_VALUE);
     var schedule = new PendingListCleaner.Schedule(Duration.ofHours(1), Duration.ofSeconds(3));
-    try (PendingListCleaner cleaner = new PendingListCleaner(db, schedule, lastWrite::get)) {
-      long started = System.nanoTime();
+    try (PendingListCleaner cleaner = new PendingListCleaner(db, schedule, lastWrite::get, clock::get)) {
       write(db, 1, 2000);
-      lastWrite.set(System.nanoTime()); // the writer never pauses for an hour: only atLatest applies
-      Thread.sleep(300);
-      assertThat(System.nanoTime() - started).as("test setup took too long to check").isLessThan(2_500_000_000L);
-      assertThat(pendingPages(db)).as("not due yet, and the writer never paused").isPositive();
+      clock.addAndGet(Duration.ofSeconds(2).toNanos());
+      lastWrite.set(clock.get()); // the writer never pauses for an hour: only atLatest applies
+      cleaner.tick();
+      assertThat(pendingPagesWithoutMerging(db)).as("not due yet, and the writer never paused").isPositive();
+
       write(db, 2001, 4000);
-      lastWrite.set(System.nanoTime());
-      Thread.sleep(Math.max(0, 4_000 - (System.nanoTime() - started) / 1_000_000));
-      assertThat(pendingPages(db)).as("due after atLatest even without a pause").isZero();
+      clock.addAndGet(Duration.ofMillis(1500).toNanos());
+      lastWrite.set(clock.get());
+      cleaner.tick();
+      assertThat(pendingPagesWithoutMerging(db)).as("due after atLatest even without a pause").isZero();
     }
+  }
+
+  /** Pages in the pending lists of the three GIN indexes, read without merging them (pgstattuple). */
+  private static long pendingPagesWithoutMerging(ConnectionSettings db) {
+    try (var c = io.pgtrail.postgres.PgConnections.open(db); var st = c.createStatement()) {
+      st.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple");
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create pgstattuple", e);
+    }
+    // the leaf indexes: one per partition of a partitioned changes, the index itself on a plain one
+    return WorkerHarness.count(db, "SELECT coalesce(sum((pgstatginindex(t.relid)).pending_pages), 0) FROM unnest(ARRAY["
+        + "'changes_before_index', 'changes_after_index', 'changes_context_index']) i,"
+        + " pg_partition_tree(i::regclass) t WHERE t.isleaf");
   }
 }

@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ParameterizedClass
 @MethodSource("io.pgtrail.testing.PgVersion#enabled")
 class StoreQueriesTest {
-  private static final Pattern SQL_BLOCK = Pattern.compile("```sql\\n(.*?)```", Pattern.DOTALL);
+  private static final Pattern SQL_BLOCK = Pattern.compile("<!-- EXPLAINed by StoreQueriesTest -->\\n```sql\\n(.*?)```", Pattern.DOTALL);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Parameter PgVersion version;

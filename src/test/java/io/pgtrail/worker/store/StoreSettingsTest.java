@@ -54,14 +54,14 @@ class StoreSettingsTest {
     WorkerResources.Endpoint endpoint = new WorkerResources.Endpoint("audit", 5432, "audit", "writer", "disable",
         "pw", null);
     WorkerResources.Inputs inputs = new WorkerResources.Inputs("img:1", null, null, 9090, endpoint, endpoint, "s", "p",
-        List.of(), null, null, null, WorkerResources.Store.from(destination));
+        List.of(), WorkerResources.Behaviour.DEFAULTS, null, null, null, WorkerResources.Store.from(destination));
     String yaml = WorkerResources.workerYaml(inputs);
     assertThat(yaml).contains("store:").contains("partitionBy: monthly").contains("retention: 26w")
         .doesNotContain("partitionsAhead");
     assertThat(WorkerConfig.parse(yaml).store().toSettings()).isEqualTo(new StoreSettings(
         new ChangesTable.Layout(PartitionPeriod.MONTHLY, 2), Duration.ofDays(182), StoreSettings.RetentionMode.DETACH));
     assertThat(WorkerResources.workerYaml(new WorkerResources.Inputs("img:1", null, null, 9090, endpoint, endpoint,
-        "s", "p", List.of(), null, null, null, WorkerResources.Store.from(new DestinationEndpoint()))))
+        "s", "p", List.of(), WorkerResources.Behaviour.DEFAULTS, null, null, null, WorkerResources.Store.from(new DestinationEndpoint()))))
         .doesNotContain("store:");
   }
 

@@ -11,6 +11,7 @@ public final class ConditionType {
   public static final String SLOT_READY = "SlotReady";
   public static final String SLOT_HEALTHY = "SlotHealthy";
   public static final String WORKER_AVAILABLE = "WorkerAvailable";
+  public static final String WORKER_STREAMING = "WorkerStreaming";
   public static final String SOURCE_RESOLVED = "SourceResolved";
 
   private ConditionType() {}
