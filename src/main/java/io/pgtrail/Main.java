@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         io.pgtrail.cli.CheckCommand.class,
         io.pgtrail.cli.SqlCommand.class,
+        io.pgtrail.cli.StoreCommand.class,
         io.pgtrail.worker.WorkerCommand.class,
         io.pgtrail.operator.OperatorCommand.class,
     })

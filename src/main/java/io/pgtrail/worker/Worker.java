@@ -9,11 +9,14 @@ import io.pgtrail.ssh.SshTunnelSettings;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.sink.ChangeSink;
+import io.pgtrail.worker.sink.ChangesTable;
 import io.pgtrail.worker.sink.DeadLetterTable;
 import io.pgtrail.worker.sink.FailureClass;
 import io.pgtrail.worker.sink.GapRecords;
 import io.pgtrail.worker.sink.PendingListCleaner;
 import io.pgtrail.worker.sink.ProgressTable;
+import io.pgtrail.worker.store.StoreMaintenance;
+import io.pgtrail.worker.store.StoreSettings;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -59,15 +62,16 @@ public final class Worker implements Runnable {
       Duration reconnectMaxDelay,
       SshTunnelSettings sourceTunnel,
       Duration stallAfter,
-      WorkerConfig.OnGap onGap) {
+      WorkerConfig.OnGap onGap,
+      StoreSettings store) {
 
-    /** The settings with the defaults of the config file for batch bytes, stall time and gaps. */
+    /** The settings with the defaults of the config file for batch bytes, stall time, gaps and the store. */
     public Settings(ConnectionSettings source, ConnectionSettings destination, String slot, String publication,
         ColumnFilter ignoreColumns, int batchMaxRows, Duration batchMaxDelay, Duration reconnectInitialDelay,
         Duration reconnectMaxDelay, SshTunnelSettings sourceTunnel) {
       this(source, destination, slot, publication, ignoreColumns, batchMaxRows, WorkerConfig.Batch.DEFAULT_MAX_BYTES,
           batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, new WorkerConfig.Health(null).stallAfter(),
-          WorkerConfig.OnGap.STOP);
+          WorkerConfig.OnGap.STOP, StoreSettings.DEFAULT);
     }
 
     public static Settings from(WorkerConfig config, java.util.Map<String, String> env) {
@@ -75,22 +79,27 @@ public final class Worker implements Runnable {
           config.publication(), ColumnFilter.parse(config.ignoreColumns()), config.batch().maxRowsOrDefault(),
           config.batch().maxBytesOrDefault(), config.batch().maxDelay(), config.reconnect().initialDelay(),
           config.reconnect().maxDelay(), config.sshTunnelSettings(), config.health().stallAfter(),
-          config.onGapOrDefault());
+          config.onGapOrDefault(), config.store().toSettings());
     }
 
     public Settings withOnGap(WorkerConfig.OnGap value) {
       return new Settings(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxBytes,
-          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, value);
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, value, store);
     }
 
     public Settings withBatch(int maxRows, long maxBytes) {
       return new Settings(source, destination, slot, publication, ignoreColumns, maxRows, maxBytes,
-          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, onGap);
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, onGap, store);
     }
 
     public Settings withStallAfter(Duration value) {
       return new Settings(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxBytes,
-          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, value, onGap);
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, value, onGap, store);
+    }
+
+    public Settings withStore(StoreSettings value) {
+      return new Settings(source, destination, slot, publication, ignoreColumns, batchMaxRows, batchMaxBytes,
+          batchMaxDelay, reconnectInitialDelay, reconnectMaxDelay, sourceTunnel, stallAfter, onGap, value);
     }
   }
 
@@ -117,6 +126,7 @@ public final class Worker implements Runnable {
   private int batchDivisor = 1;
   private long lastTimeoutNanos;
   private SshTunnel tunnel;
+  private StoreMaintenance storeMaintenance;
 
   public Worker(Settings settings, WorkerMetrics metrics) {
     this.settings = settings;
@@ -195,6 +205,9 @@ public final class Worker implements Runnable {
       writeStatusAside();
       running = false;
       closeTunnel();
+      if (storeMaintenance != null) {
+        storeMaintenance.close();
+      }
       LOG.info("worker stopped; acknowledged {}", LogSequenceNumber.valueOf(acknowledgedLsn));
       stopped.countDown();
     }
@@ -337,9 +350,14 @@ public final class Worker implements Runnable {
         destination = PgConnections.open(settings.destination());
         // a destination that vanishes without closing the socket must not hang a write forever
         destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
+        ChangesTable.ensure(destination, settings.store().layout(), java.time.Instant.now());
         sink = new ChangeSink(destination, settings.slot(), metrics::recorded, this::rejected);
       } catch (SQLException | io.pgtrail.postgres.PgConnectException e) {
         throw new DestinationFailure(e);
+      }
+      if (storeMaintenance == null) {
+        storeMaintenance = new StoreMaintenance(settings.destination(), settings.store(), java.time.Clock.systemUTC(),
+            metrics.registry()).start(StoreMaintenance.DEFAULT_INTERVAL);
       }
       cleaner = new PendingListCleaner(settings.destination(), PendingListCleaner.Schedule.DEFAULT,
           sink::lastCommitNanos);

@@ -34,7 +34,8 @@ public record WorkerConfig(
     Reconnect reconnect,
     Tunnel sshTunnel,
     Health health,
-    String onGap) {
+    String onGap,
+    Store store) {
 
   public static final String SOURCE_PASSWORD_ENV = "PGTRAIL_SOURCE_PASSWORD";
   public static final String DESTINATION_PASSWORD_ENV = "PGTRAIL_DESTINATION_PASSWORD";
@@ -146,6 +147,17 @@ public record WorkerConfig(
     }
   }
 
+  /**
+   * The audit store (docs/store.md): {@code partitionBy} daily, weekly (default), monthly or none for a new
+   * changes table, partitions created {@code partitionsAhead} periods ahead, {@code retention} such as 90d
+   * (default: none, kept forever), {@code retentionMode} drop (default) or detach.
+   */
+  public record Store(String partitionBy, Integer partitionsAhead, String retention, String retentionMode) {
+    public io.pgtrail.worker.store.StoreSettings toSettings() {
+      return io.pgtrail.worker.store.StoreSettings.parse(partitionBy, partitionsAhead, retention, retentionMode);
+    }
+  }
+
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -219,6 +231,7 @@ public record WorkerConfig(
     Identifiers.requireReplicationName("publication", publication);
     ColumnFilter.parse(ignoreColumns());
     sshTunnelSettings();
+    store().toSettings();
     if (metrics().portOrDefault() < 0 || metrics().portOrDefault() > 65535) {
       throw new IllegalArgumentException("metrics.port must be between 0 and 65535, got " + metrics().port());
     }
@@ -274,6 +287,10 @@ public record WorkerConfig(
   @Override
   public Batch batch() {
     return batch == null ? new Batch(null, null, null) : batch;
+  }
+
+  public Store store() {
+    return store == null ? new Store(null, null, null, null) : store;
   }
 
   public Reconnect reconnect() {

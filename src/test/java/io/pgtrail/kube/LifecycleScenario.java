@@ -193,7 +193,7 @@ final class LifecycleScenario {
     SourceDatabaseSpec spec = new SourceDatabaseSpec();
     spec.provider = Provider.SELF_MANAGED;
     spec.connection = Endpoints.of(new SourceConnection(), source, "orders-db");
-    spec.destination = Endpoints.of(new PostgresEndpoint(), destination, "audit-db");
+    spec.destination = Endpoints.of(new io.pgtrail.api.v1alpha1.DestinationEndpoint(), destination, "audit-db");
     spec.reclaimPolicy = ReclaimPolicy.DELETE;
     spec.slotName = slot;
     resource.setSpec(spec);

@@ -46,7 +46,7 @@ public class SourceDatabaseSpec implements LenientSpec.Decoded {
 
   @Required
   @JsonPropertyDescription("The PostgreSQL database that receives the changes table.")
-  public PostgresEndpoint destination;
+  public DestinationEndpoint destination;
 
   @Pattern(NAME_PATTERN)
   @JsonPropertyDescription("Publication name (default: pgtrail_<namespace>_<name>, shortened and sanitized). Immutable.")

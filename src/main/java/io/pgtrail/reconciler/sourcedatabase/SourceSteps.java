@@ -667,7 +667,8 @@ final class SourceSteps {
     int port = worker.metricsPort != null ? worker.metricsPort : WorkerResources.DEFAULT_METRICS_PORT;
     WorkerResources.Inputs inputs = new WorkerResources.Inputs(image, worker.imagePullPolicy, worker.resources,
         port, run.workerSource, run.destination, run.slot, run.publication, run.tracking.ignoreColumns(),
-        WorkerResources.Behaviour.of(worker), run.workerTunnel, WorkerResources.podSettings(settings.workerPodDefaults(), worker), settings.workerLogFormat());
+        WorkerResources.Behaviour.of(worker), run.workerTunnel, WorkerResources.podSettings(settings.workerPodDefaults(), worker), settings.workerLogFormat(),
+        WorkerResources.Store.from(spec.destination));
     String yaml = WorkerResources.workerYaml(inputs);
     var configMap = owned.apply(run.source, WorkerResources.configMap(run.source, inputs), caches.configMaps());
     var secret = owned.applySecret(run.source, WorkerResources.secret(run.source, inputs), caches.secrets());

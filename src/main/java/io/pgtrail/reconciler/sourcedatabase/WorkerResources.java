@@ -74,10 +74,38 @@ public final class WorkerResources {
     }
   }
 
+  /** How the worker keeps the changes table (spec.destination; nulls: the worker's defaults). */
+  public record Store(String partitionBy, Integer partitionsAhead, String retention, String retentionMode) {
+    public static Store from(io.pgtrail.api.v1alpha1.DestinationEndpoint d) {
+      return d == null ? null : new Store(lower(d.partitionBy), d.partitionsAhead, d.retention, lower(d.retentionMode));
+    }
+
+    private static String lower(Enum<?> e) {
+      return e == null ? null : e.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    Map<String, Object> yaml() {
+      Map<String, Object> store = new LinkedHashMap<>();
+      putIfSet(store, "partitionBy", partitionBy);
+      putIfSet(store, "partitionsAhead", partitionsAhead);
+      putIfSet(store, "retention", retention);
+      putIfSet(store, "retentionMode", retentionMode);
+      return store;
+    }
+  }
+
   /** Everything a worker needs; {@code tunnel} is null when the source is reached directly. */
   public record Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
       Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
-      Behaviour behaviour, Tunnel tunnel, WorkerSpec pod, String logFormat) {}
+      Behaviour behaviour, Tunnel tunnel, WorkerSpec pod, String logFormat, Store store) {
+    /** Inputs with the worker's default store settings. */
+    public Inputs(String image, String imagePullPolicy, ResourceRequirements resources, int metricsPort,
+        Endpoint source, Endpoint destination, String slot, String publication, List<String> ignoreColumns,
+        Behaviour behaviour, Tunnel tunnel, WorkerSpec pod, String logFormat) {
+      this(image, imagePullPolicy, resources, metricsPort, source, destination, slot, publication, ignoreColumns,
+          behaviour, tunnel, pod, logFormat, null);
+    }
+  }
 
   /** How the worker batches and reacts to stalls and gaps; null fields leave the worker's defaults. */
   public record Behaviour(Integer batchMaxRows, Long batchMaxBytes, Long batchMaxDelayMs, String onGap,
@@ -173,6 +201,9 @@ public final class WorkerResources {
     doc.put("destination", destination);
     doc.put("ignoreColumns", in.ignoreColumns());
     doc.put("metrics", Map.of("port", in.metricsPort()));
+    if (in.store() != null && !in.store().yaml().isEmpty()) {
+      doc.put("store", in.store().yaml());
+    }
     Behaviour behaviour = in.behaviour();
     Map<String, Object> batch = new LinkedHashMap<>();
     putIfSet(batch, "maxRows", behaviour.batchMaxRows());

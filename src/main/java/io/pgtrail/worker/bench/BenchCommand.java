@@ -6,7 +6,11 @@ import io.pgtrail.postgres.ReplicationSlots;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;
+import io.pgtrail.worker.sink.PartitionPeriod;
+import io.pgtrail.worker.store.Retention;
+import io.pgtrail.worker.store.StoreSettings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.InputStream;
@@ -59,6 +63,19 @@ public final class BenchCommand implements Callable<Integer> {
       description = "JVM options of the worker process (default ${DEFAULT-VALUE})")
   String workerJvmOptions;
 
+  @Option(names = "--prefill", defaultValue = "0",
+      description = "After the run into an empty store, fill changes with this many rows of history (spread over"
+          + " --prefill-days past days, one partition a day) and measure the throughput and the COPY reference again"
+          + " (default ${DEFAULT-VALUE}: no second run)")
+  long prefill;
+
+  @Option(names = "--prefill-days", defaultValue = "20", description = "Days the pre-filled history spans (default ${DEFAULT-VALUE})")
+  int prefillDays;
+
+  @Option(names = "--partition-by", defaultValue = "daily",
+      description = "Partitions of the bench's changes table: daily, weekly or monthly (default ${DEFAULT-VALUE})")
+  String partitionBy;
+
   @Option(names = "--verbose",
       description = "Also print the rows written in each half second of the throughput run and the latency of each"
           + " second of the latency run")
@@ -75,13 +92,15 @@ public final class BenchCommand implements Callable<Integer> {
       ConnectionSettings source = server.createDatabase("bench_source");
       ConnectionSettings destination = destinationServer.createDatabase("bench_destination");
       prepareSource(server, source);
-      prepareDestination(destination);
+      prepareDestination(destination, layout());
       try (Connection c = PgConnections.open(source)) {
         ReplicationSlots.ensureLogicalSlot(c, REFERENCE_SLOT);
       }
       System.out.printf("PostgreSQL %s: source on 127.0.0.1:%d, destination on 127.0.0.1:%d; %d CPUs;"
           + " worker JVM: %s%n", serverVersion(source), server.port(), destinationServer.port(),
           Runtime.getRuntime().availableProcessors(), workerJvmOptions);
+      System.out.printf("changes partitioned %s; load average before the run: %s%n", layout().period().configName(),
+          loadAverage());
 
       Process worker = startWorker(work, source, destination);
       try {
@@ -89,14 +108,26 @@ public final class BenchCommand implements Callable<Integer> {
         int transactions = Math.max(1, changes / (3 * ROWS_PER_STEP));
         int throughputChanges = transactions * 3 * ROWS_PER_STEP;
 
+        int warmupChanges = 0;
+        if (prefill > 0) {
+          // the two runs compared must both find the worker warm (JIT-compiled), not only the second one
+          int warmup = Math.max(1, transactions / 10);
+          runTransactions(source, warmup, 0);
+          awaitRecorded(source, destination, warmup * 3L * ROWS_PER_STEP, worker);
+          try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+            s.execute("TRUNCATE changes");
+          }
+          warmupChanges = warmup * 3 * ROWS_PER_STEP;
+          System.out.printf("warm-up: %d changes through the worker, then removed%n", warmupChanges);
+        }
         double cpuBefore = cpuSeconds(worker.pid());
         long loadStarted = System.nanoTime();
+        long runStartMicros = nowMicros(destination);
         runTransactions(source, transactions, 0);
         double loadSeconds = (System.nanoTime() - loadStarted) / 1e9;
         awaitRecorded(source, destination, throughputChanges, worker);
         double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
-        double seconds = querySeconds(destination,
-            "SELECT extract(epoch FROM max(created_at) - min(committed_at)) FROM changes");
+        double seconds = runSeconds(destination, runStartMicros);
         double changesPerSecond = throughputChanges / seconds;
         System.out.printf("throughput: %d changes in %d transactions, first commit to last row %.2f s: %.0f changes/s%n",
             throughputChanges, transactions, seconds, changesPerSecond);
@@ -113,14 +144,26 @@ public final class BenchCommand implements Callable<Integer> {
         int latencyTransactions = Math.max(1, latencyRate * latencySeconds / (3 * ROWS_PER_STEP));
         long periodNanos = TimeUnit.SECONDS.toNanos(3L * ROWS_PER_STEP) / latencyRate;
         runTransactions(source, latencyTransactions, periodNanos);
-        int total = throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
-        awaitRecorded(source, destination, total, worker);
+        int total = warmupChanges + throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
+        awaitRecorded(source, destination, total - warmupChanges, worker);
         double[] latency = latencyPercentiles(destination, latencyStartMicros);
         if (verbose) {
           printLatencyBySecond(destination, latencyStartMicros);
         }
         System.out.printf("latency at a steady %d changes/s for %d s: p50 %.1f ms, p99 %.1f ms (source commit to row"
             + " in changes)%n", latencyRate, latencySeconds, latency[0], latency[1]);
+
+        ConnectionSettings reference = destinationServer.createDatabase("bench_copy_reference");
+        double copyPerSecond = copyReference(destination, reference, work, throughputChanges, layout());
+        System.out.printf("reference COPY: %d of the same rows into an identical changes table: %.0f rows/s%n"
+            + "  (GIN index entries still pending after the COPY: merged afterwards in %.2f s)%n",
+            throughputChanges, copyPerSecond, mergePendingGinEntries(reference));
+
+        String prefilled = "";
+        if (prefill > 0) {
+          prefilled = runPrefilled(source, destination, work, worker, transactions, changesPerSecond);
+          total += 2 * throughputChanges; // the baseline and the pre-filled run
+        }
 
         long rssKb = peakRssKb(worker.pid());
         worker.destroy();
@@ -131,17 +174,11 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("reference read: the same slot data (%d changes) read and decoded without writing:"
             + " %.0f changes/s%n", total, readPerSecond);
 
-        ConnectionSettings reference = destinationServer.createDatabase("bench_copy_reference");
-        double copyPerSecond = copyReference(destination, reference, work, throughputChanges);
-        System.out.printf("reference COPY: %d of the same rows into an identical changes table: %.0f rows/s%n"
-            + "  (GIN index entries still pending after the COPY: merged afterwards in %.2f s)%n",
-            throughputChanges, copyPerSecond, mergePendingGinEntries(reference));
-
         System.out.println(String.format(Locale.ROOT,
             "changes=%d changes_per_s=%.0f copy_rows_per_s=%.0f copy_ratio=%.2f read_changes_per_s=%.0f"
-                + " read_ratio=%.2f p50_ms=%.1f p99_ms=%.1f rss_mb=%.0f",
+                + " read_ratio=%.2f p50_ms=%.1f p99_ms=%.1f rss_mb=%.0f%s load_avg=%s",
             throughputChanges, changesPerSecond, copyPerSecond, changesPerSecond / copyPerSecond, readPerSecond,
-            changesPerSecond / readPerSecond, latency[0], latency[1], rssKb / 1024.0));
+            changesPerSecond / readPerSecond, latency[0], latency[1], rssKb / 1024.0, prefilled, loadAverage()));
       } catch (Exception e) {
         System.err.println("bench failed: " + e.getMessage() + "\nworker log (last lines):");
         List<String> log = Files.readAllLines(work.resolve("worker.log"));
@@ -154,6 +191,153 @@ public final class BenchCommand implements Callable<Integer> {
       deleteRecursively(work);
     }
     return 0;
+  }
+
+  private ChangesTable.Layout layout() {
+    return new ChangesTable.Layout(PartitionPeriod.parse(partitionBy), 2);
+  }
+
+  /** The 1, 5 and 15 minute load averages: the machine may be shared, and the figures depend on it. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + "/" + f[1] + "/" + f[2];
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+
+  /** First source commit to last destination insert of the changes committed since {@code sinceMicros}. */
+  private static double runSeconds(ConnectionSettings destination, long sinceMicros) throws Exception {
+    try (Connection c = PgConnections.open(destination); PreparedStatement ps = c.prepareStatement(
+        "SELECT extract(epoch FROM max(created_at) - min(committed_at)) FROM changes"
+            + " WHERE committed_at >= to_timestamp(? / 1000000.0)")) {
+      ps.setLong(1, sinceMicros);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getDouble(1);
+      }
+    }
+  }
+
+  /**
+   * The growth run: the store emptied, filled with {@link #prefill} rows of history in past days' partitions,
+   * then the COPY reference (the same rows as the empty-store reference, into this pre-filled table, rolled back)
+   * and the same workload through the worker again. Both write into today's partition, empty each time, as a
+   * store with retention or a new day would. Then retention drops the oldest pre-filled partition, timed.
+   */
+  private String runPrefilled(ConnectionSettings source, ConnectionSettings destination, Path work, Process worker,
+      int transactions, double emptyChangesPerSecond) throws Exception {
+    int throughputChanges = transactions * 3 * ROWS_PER_STEP;
+    // the baseline: exactly the steps of the pre-filled measurement below, on the emptied store, so that the
+    // two differ only by the history (a fresh database, as the first run's reference, is not the same state)
+    try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+      s.execute("TRUNCATE changes");
+      s.execute("CHECKPOINT");
+    }
+    double baselineCopy = copyIntoPrefilled(destination, work);
+    double baseline = measureRun(source, destination, worker, transactions);
+    emptyChangesPerSecond = baseline;
+    System.out.printf("baseline on the emptied store, same steps as below: COPY %.0f rows/s, worker %.0f changes/s"
+        + " (COPY ratio %.2f)%n", baselineCopy, baseline, baseline / baselineCopy);
+    try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+      s.execute("TRUNCATE changes");
+    }
+    System.out.printf("pre-filling changes with %,d rows over %d past days (load average %s)...%n", prefill,
+        prefillDays, loadAverage());
+    long started = System.nanoTime();
+    List<String> partitions = StorePrefill.fill(destination, prefill, prefillDays, java.time.Instant.now(), 2);
+    double prefillSeconds = (System.nanoTime() - started) / 1e9;
+    long prefilledIndexes;
+    long todaysIndexes;
+    try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+      s.execute("ANALYZE changes");
+      s.execute("CHECKPOINT");
+      prefilledIndexes = (long) querySeconds(destination, "SELECT count(*) FROM pg_index WHERE indrelid = '"
+          + partitions.get(0) + "'::regclass");
+      todaysIndexes = (long) querySeconds(destination, "SELECT count(*) FROM pg_index WHERE indrelid = '"
+          + ChangesPartitions.nameFor(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS))
+          + "'::regclass");
+    }
+    // the pre-fill leaves gigabytes of dirty pages in the OS cache; their write-back must not fall into the
+    // measured runs (the baseline had none)
+    long syncStarted = System.nanoTime();
+    new ProcessBuilder("sync").inheritIO().start().waitFor();
+    System.out.printf("(the pre-fill's dirty pages written to disk before measuring: sync took %.1f s)%n",
+        (System.nanoTime() - syncStarted) / 1e9);
+    if (prefilledIndexes != todaysIndexes) {
+      throw new IllegalStateException("a pre-filled partition has " + prefilledIndexes + " indexes, today's "
+          + todaysIndexes + ": ATTACH did not adopt the pre-built ones");
+    }
+    System.out.printf("pre-filled %,d rows into %d partitions in %.1f s (%.0f rows/s; two at a time: %s)%n", prefill,
+        partitions.size(), prefillSeconds, prefill / prefillSeconds, StorePrefill.stepSummary());
+
+    double copyPerSecond = copyIntoPrefilled(destination, work);
+    System.out.printf("reference COPY into the pre-filled changes table: %d rows: %.0f rows/s%n", throughputChanges,
+        copyPerSecond);
+
+    double changesPerSecond = measureRun(source, destination, worker, transactions);
+    System.out.printf("throughput with %,d rows pre-filled: %d changes: %.0f changes/s (%.2fx the baseline's %.0f;"
+        + " COPY ratio %.2f)%n", prefill, throughputChanges, changesPerSecond, changesPerSecond / emptyChangesPerSecond,
+        emptyChangesPerSecond, changesPerSecond / copyPerSecond);
+
+    double dropMillis;
+    long droppedRows;
+    try (Connection c = PgConnections.open(destination)) {
+      ChangesPartitions.Partition oldest = ChangesPartitions.list(c).stream()
+          .filter(p -> p.name().equals(partitions.get(0))).findFirst().orElseThrow();
+      Retention.Removed removed = Retention.remove(c, oldest, java.time.Instant.now(), StoreSettings.RetentionMode.DROP);
+      dropMillis = removed.took().toNanos() / 1e6;
+      droppedRows = oldest.estimatedRows();
+    }
+    System.out.printf("retention: dropped partition %s (%,d rows) in %.0f ms%n", partitions.get(0), droppedRows,
+        dropMillis);
+    return String.format(Locale.ROOT, " baseline_changes_per_s=%.0f baseline_copy_rows_per_s=%.0f prefill_rows=%d"
+        + " prefill_s=%.1f prefilled_changes_per_s=%.0f prefilled_vs_empty=%.2f prefilled_copy_rows_per_s=%.0f"
+        + " prefilled_copy_ratio=%.2f drop_rows=%d drop_ms=%.0f",
+        baseline, baselineCopy, prefill, prefillSeconds, changesPerSecond, changesPerSecond / emptyChangesPerSecond,
+        copyPerSecond, changesPerSecond / copyPerSecond, droppedRows, dropMillis);
+  }
+
+  /** The throughput workload through the worker; changes/s from the first source commit to the last row. */
+  private double measureRun(ConnectionSettings source, ConnectionSettings destination, Process worker,
+      int transactions) throws Exception {
+    Thread.sleep(1000);
+    long runStartMicros = nowMicros(destination);
+    runTransactions(source, transactions, 0);
+    awaitRecorded(source, destination, transactions * 3L * ROWS_PER_STEP, worker, runStartMicros);
+    return transactions * 3 * ROWS_PER_STEP / runSeconds(destination, runStartMicros);
+  }
+
+  /**
+   * COPY the empty-store reference's rows (same ids: the store was emptied) into the pre-filled table, timed, and
+   * roll it back; then empty the partitions that took them (today's and the default), so the worker's run starts
+   * from the same state.
+   */
+  private static double copyIntoPrefilled(ConnectionSettings destination, Path work) throws Exception {
+    double perSecond;
+    try (Connection c = PgConnections.open(destination);
+        InputStream in = new BufferedInputStream(Files.newInputStream(work.resolve("changes.copy")))) {
+      c.setAutoCommit(false);
+      long started = System.nanoTime();
+      long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+          "COPY changes (" + ChangesTable.copyColumnList() + ") FROM STDIN (FORMAT binary)", in, 1 << 16);
+      perSecond = copied / ((System.nanoTime() - started) / 1e9);
+      List<String> touched = new ArrayList<>();
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT DISTINCT tableoid::regclass::text FROM changes"
+          + " WHERE committed_at >= current_date - 1")) {
+        while (rs.next()) {
+          touched.add(rs.getString(1));
+        }
+      }
+      c.rollback();
+      c.setAutoCommit(true);
+      try (Statement s = c.createStatement()) {
+        s.execute("TRUNCATE " + String.join(", ", touched));
+        s.execute("CHECKPOINT");
+      }
+    }
+    return perSecond;
   }
 
   /**
@@ -177,7 +361,8 @@ public final class BenchCommand implements Callable<Integer> {
     try (Connection c = PgConnections.open(db); Statement s = c.createStatement()) {
       long started = System.nanoTime();
       s.execute("SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-          + " JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'changes'::regclass AND a.amname = 'gin'");
+          + " JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'gin' AND c.relkind = 'i'"
+          + " AND i.indrelid IN (SELECT relid FROM pg_partition_tree('changes'))");
       return (System.nanoTime() - started) / 1e9;
     }
   }
@@ -195,9 +380,9 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** Row insertion time rather than transaction start: created_at is what the latency is measured with. */
-  private static void prepareDestination(ConnectionSettings destination) throws Exception {
+  private static void prepareDestination(ConnectionSettings destination, ChangesTable.Layout layout) throws Exception {
     try (Connection c = PgConnections.open(destination)) {
-      ChangesTable.ensure(c);
+      ChangesTable.ensure(c, layout, java.time.Instant.now());
       c.createStatement().execute("ALTER TABLE changes ALTER COLUMN created_at SET DEFAULT clock_timestamp()");
     }
   }
@@ -211,6 +396,7 @@ public final class BenchCommand implements Callable<Integer> {
         "publication: bench",
         "destination: { url: \"" + destination.redacted() + "\" }",
         "metrics: { port: 0 }",
+        "store: { partitionBy: " + partitionBy + " }",
         ""));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -279,6 +465,11 @@ public final class BenchCommand implements Callable<Integer> {
    */
   private static void awaitRecorded(ConnectionSettings source, ConnectionSettings destination, long expected,
       Process worker) throws Exception {
+    awaitRecorded(source, destination, expected, worker, 0);
+  }
+
+  private static void awaitRecorded(ConnectionSettings source, ConnectionSettings destination, long expected,
+      Process worker, long sinceMicros) throws Exception {
     try (Connection s = PgConnections.open(source); PreparedStatement acknowledged = s.prepareStatement(
         "SELECT pg_wal_lsn_diff(?::pg_lsn, confirmed_flush_lsn) FROM pg_replication_slots WHERE slot_name = ?")) {
       acknowledged.setString(1, currentWalLsn(s));
@@ -307,7 +498,8 @@ public final class BenchCommand implements Callable<Integer> {
         Thread.sleep(50);
       }
     }
-    long recorded = (long) querySeconds(destination, "SELECT count(*) FROM changes");
+    long recorded = (long) querySeconds(destination, "SELECT count(*) FROM changes WHERE committed_at >= to_timestamp("
+        + sinceMicros + " / 1000000.0) AND operation <> 'MESSAGE'");
     if (recorded < expected) {
       throw new IllegalStateException("the worker acknowledged everything but only " + recorded + " of "
           + expected + " changes are in the destination");
@@ -448,16 +640,16 @@ public final class BenchCommand implements Callable<Integer> {
    * in binary format like the worker's own.
    */
   private static double copyReference(ConnectionSettings destination, ConnectionSettings reference, Path work,
-      int rows) throws Exception {
+      int rows, ChangesTable.Layout layout) throws Exception {
     Path data = work.resolve("changes.copy");
-    String columns = ChangesTable.columnList();
+    String columns = ChangesTable.copyColumnList();
     try (Connection c = PgConnections.open(destination);
         OutputStream out = new BufferedOutputStream(Files.newOutputStream(data))) {
       c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT " + columns
           + " FROM changes ORDER BY committed_at, position LIMIT " + rows + ") TO STDOUT (FORMAT binary)", out);
     }
     try (Connection c = PgConnections.open(reference); InputStream in = new BufferedInputStream(Files.newInputStream(data))) {
-      ChangesTable.ensure(c);
+      ChangesTable.ensure(c, layout, java.time.Instant.now());
       c.setAutoCommit(false);
       long started = System.nanoTime();
       long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(

@@ -50,6 +50,7 @@ public final class ChangeSink implements AutoCloseable {
   private final RejectedListener rejectedListener;
   private final String slot;
   private final CopyBinaryBuffer batch = new CopyBinaryBuffer();
+  private final UuidV7 ids = new UuidV7();
   private final Map<String, long[]> counts = new HashMap<>();
   private String lastSchema;
   private String lastTable;
@@ -112,6 +113,7 @@ public final class ChangeSink implements AutoCloseable {
   public void add(Change change) {
     reserveForHugeValues(change);
     batch.startRow(ChangesTable.WRITTEN_COLUMNS.size())
+        .uuid(ids.nextBits())
         .text(change.database())
         .text(change.schema())
         .text(change.table())
@@ -174,7 +176,7 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   private static String copySql(String table) {
-    return "COPY " + table + " (" + ChangesTable.columnList() + ") FROM STDIN (FORMAT binary)";
+    return "COPY " + table + " (" + ChangesTable.copyColumnList() + ") FROM STDIN (FORMAT binary)";
   }
 
   /**
@@ -321,8 +323,9 @@ public final class ChangeSink implements AutoCloseable {
         throw new SQLException("COPY into the destination failed: " + e.getMessage(), "08006", e);
       }
       try (ResultSet rs = s.executeQuery("WITH inserted AS (INSERT INTO " + ChangesTable.NAME
-          + " (" + ChangesTable.columnList() + ") SELECT " + ChangesTable.columnList() + " FROM " + STAGING
-          + " ON CONFLICT (" + ChangesTable.UNIQUE_KEY + ") DO NOTHING RETURNING \"schema\", \"table\", operation)"
+          + " (" + ChangesTable.copyColumnList() + ") SELECT " + ChangesTable.copyColumnList() + " FROM " + STAGING
+          // no conflict target: the replay key differs between a partitioned and a plain (Bemi) table
+          + " ON CONFLICT DO NOTHING RETURNING \"schema\", \"table\", operation)"
           + " SELECT \"schema\", \"table\", operation, count(*) FROM inserted GROUP BY 1, 2, 3")) {
         while (rs.next()) {
           inserted.computeIfAbsent(rs.getString(1) + '\u0000' + rs.getString(2) + '\u0000' + rs.getString(3),
@@ -437,7 +440,7 @@ public final class ChangeSink implements AutoCloseable {
   private boolean insertOne(Change c) throws SQLException {
     try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + ChangesTable.NAME + " ("
         + ChangesTable.columnList() + ") VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?)"
-        + " ON CONFLICT (" + ChangesTable.UNIQUE_KEY + ") DO NOTHING")) {
+        + " ON CONFLICT DO NOTHING")) { // no target: the replay key of a partitioned table has committed_at too
       ps.setString(1, c.database());
       ps.setString(2, c.schema());
       ps.setString(3, c.table());
@@ -457,8 +460,9 @@ public final class ChangeSink implements AutoCloseable {
   /** Row {@code row} of the batch back as a change (its fields in {@link ChangesTable#WRITTEN_COLUMNS} order). */
   private Change decode(int row) {
     byte[][] f = batch.fields(row);
-    return new Change(text(f[0]), text(f[1]), text(f[2]), text(f[3]), Change.Operation.valueOf(text(f[4])),
-        jsonb(f[5]), jsonb(f[6]), jsonb(f[7]), unixMicros(f[8]), unixMicros(f[9]), int8(f[10]), int8(f[11]));
+    // f[0] is the id
+    return new Change(text(f[1]), text(f[2]), text(f[3]), text(f[4]), Change.Operation.valueOf(text(f[5])),
+        jsonb(f[6]), jsonb(f[7]), jsonb(f[8]), unixMicros(f[9]), unixMicros(f[10]), int8(f[11]), int8(f[12]));
   }
 
   private static String text(byte[] field) {

@@ -181,6 +181,14 @@ final class CopyBinaryBuffer {
     return this;
   }
 
+  /** A uuid field: 16 bytes, most significant first. */
+  CopyBinaryBuffer uuid(long[] bits) {
+    putInt(16);
+    putLong(bits[0]);
+    putLong(bits[1]);
+    return this;
+  }
+
   /** A huge field encoded in place (as getBytes would: an unpaired surrogate becomes '?'). */
   private void putLarge(String value, boolean jsonb) {
     long length = utf8Length(value) + (jsonb ? 1 : 0);

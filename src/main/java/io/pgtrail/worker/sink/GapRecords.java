@@ -42,13 +42,17 @@ public final class GapRecords {
     ObjectNode context = MAPPER.createObjectNode();
     context.putObject("pgtrail").set("gap", gap);
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + ChangesTable.NAME + " (" + ChangesTable.columnList()
-        + ") VALUES (?, '', '', NULL, 'MESSAGE', '{}', '{}', ?::jsonb, ?, ?, 0, ?) ON CONFLICT ("
-        + ChangesTable.UNIQUE_KEY + ") DO NOTHING")) {
+        + ") SELECT ?, '', '', NULL, 'MESSAGE', '{}', '{}', ?::jsonb, ?, ?, 0, ?"
+        // the same gap is recorded once; not by the replay key, which on a partitioned changes holds committed_at
+        + " WHERE NOT EXISTS (SELECT 1 FROM " + ChangesTable.NAME + " WHERE \"position\" = ? AND \"table\" = ''"
+        + " AND \"schema\" = '' AND \"database\" = ? AND operation = 'MESSAGE')")) {
       ps.setString(1, database);
       ps.setString(2, context.toString());
       ps.setTimestamp(3, Timestamp.from(now));
       ps.setTimestamp(4, Timestamp.from(now));
       ps.setLong(5, position);
+      ps.setLong(6, position);
+      ps.setString(7, database);
       return ps.executeUpdate() == 1;
     }
   }

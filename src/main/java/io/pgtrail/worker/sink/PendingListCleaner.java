@@ -106,11 +106,13 @@ public final class PendingListCleaner implements AutoCloseable {
     if (connection == null) {
       connection = PgConnections.open(destination);
     }
+    // a partitioned table's index has one leaf index per partition: those hold the pending lists
     try (PreparedStatement ps = connection.prepareStatement(
-        "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.relname = ? AND c.relkind = 'i'"
-            + " AND pg_table_is_visible(c.oid)")) {
+        "SELECT gin_clean_pending_list(x.oid) FROM (SELECT relid AS oid FROM pg_partition_tree(to_regclass(?))"
+            + " WHERE isleaf UNION SELECT c.oid FROM pg_class c WHERE c.oid = to_regclass(?) AND c.relkind = 'i') x")) {
       for (String index : GIN_INDEXES) {
         ps.setString(1, index);
+        ps.setString(2, index);
         ps.execute();
       }
     }

@@ -1,6 +1,7 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.pgtrail.api.v1alpha1.DestinationEndpoint;
 import io.pgtrail.api.v1alpha1.LocalObjectRef;
 import io.pgtrail.api.v1alpha1.PostgresEndpoint;
 import io.pgtrail.api.v1alpha1.Provider;
@@ -83,7 +84,7 @@ final class SourceFixture {
     SourceDatabaseSpec spec = new SourceDatabaseSpec();
     spec.provider = Provider.SELF_MANAGED;
     spec.connection = Endpoints.of(new SourceConnection(), sourceDb, secretName);
-    spec.destination = Endpoints.of(new PostgresEndpoint(), destinationDb, secretName + "-audit");
+    spec.destination = Endpoints.of(new DestinationEndpoint(), destinationDb, secretName + "-audit");
     spec.reclaimPolicy = ReclaimPolicy.DELETE;
     spec.slotName = slotName;
     sdb.setSpec(spec);
