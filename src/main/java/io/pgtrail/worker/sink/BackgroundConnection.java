@@ -10,7 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Background work on the destination beside the writer (the store maintenance): one daemon thread
+ * Background work on the destination beside the writer (GIN cleaner, store maintenance): one daemon thread
  * running a task on a schedule, and a connection of its own, opened on first use and again after a failure.
  */
 public final class BackgroundConnection implements AutoCloseable {

@@ -1,15 +1,10 @@
 package io.pgtrail.worker.sink;
 
 import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,16 +34,10 @@ public final class PendingListCleaner implements AutoCloseable {
     }
   }
 
-  private final ConnectionSettings destination;
+  private final BackgroundConnection background;
   private final Schedule schedule;
   private final LongSupplier lastWriteNanos;
   private final LongSupplier nanoClock;
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "pgtrail-gin-cleaner");
-    t.setDaemon(true);
-    return t;
-  });
-  private Connection connection;
   private long lastMergeNanos;
   private long mergedUpToWriteNanos = Long.MIN_VALUE;
 
@@ -58,14 +47,13 @@ public final class PendingListCleaner implements AutoCloseable {
    */
   public PendingListCleaner(ConnectionSettings destination, Schedule schedule, LongSupplier lastWriteNanos) {
     this(destination, schedule, lastWriteNanos, System::nanoTime);
-    scheduler.scheduleWithFixedDelay(this::tick, schedule.tickMillis(), schedule.tickMillis(),
-        TimeUnit.MILLISECONDS);
+    background.schedule(this::tick, schedule.tickMillis(), schedule.tickMillis());
   }
 
   /** Unscheduled, on the given clock: the caller decides when {@link #tick()} runs (tests). */
   PendingListCleaner(ConnectionSettings destination, Schedule schedule, LongSupplier lastWriteNanos,
       LongSupplier nanoClock) {
-    this.destination = destination;
+    this.background = new BackgroundConnection(destination, "pgtrail-gin-cleaner");
     this.schedule = schedule;
     this.lastWriteNanos = lastWriteNanos;
     this.nanoClock = nanoClock;
@@ -91,23 +79,20 @@ public final class PendingListCleaner implements AutoCloseable {
     } catch (SQLException e) {
       if ("42501".equals(e.getSQLState())) {
         LOG.info("not allowed to clean the GIN pending lists of changes (not its owner); writers will do it");
-        scheduler.shutdown();
+        background.stopScheduling();
       } else {
         LOG.debug("GIN pending list cleanup failed: {}", e.getMessage());
       }
-      closeConnection();
+      background.reset();
     } catch (Exception e) {
       LOG.debug("GIN pending list cleanup failed: {}", e.getMessage());
-      closeConnection();
+      background.reset();
     }
   }
 
   private void clean() throws Exception {
-    if (connection == null) {
-      connection = PgConnections.open(destination);
-    }
     // a partitioned table's index has one leaf index per partition: those hold the pending lists
-    try (PreparedStatement ps = connection.prepareStatement(
+    try (PreparedStatement ps = background.connection().prepareStatement(
         "SELECT gin_clean_pending_list(x.oid) FROM (SELECT relid AS oid FROM pg_partition_tree(to_regclass(?))"
             + " WHERE isleaf UNION SELECT c.oid FROM pg_class c WHERE c.oid = to_regclass(?) AND c.relkind = 'i') x")) {
       for (String index : GIN_INDEXES) {
@@ -118,25 +103,8 @@ public final class PendingListCleaner implements AutoCloseable {
     }
   }
 
-  private void closeConnection() {
-    if (connection != null) {
-      try {
-        connection.close();
-      } catch (SQLException ignored) {
-        // already gone
-      }
-      connection = null;
-    }
-  }
-
   @Override
   public void close() {
-    scheduler.shutdownNow();
-    try {
-      scheduler.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    closeConnection();
+    background.close();
   }
 }
