@@ -13,7 +13,4 @@ public record SetupResult(List<String> executedSteps, List<QualifiedName> tracke
     warnings = List.copyOf(warnings);
   }
 
-  public boolean changedAnything() {
-    return !executedSteps.isEmpty();
-  }
 }

@@ -82,11 +82,6 @@ public final class HostKeyTrust {
     return policy;
   }
 
-  /** True when at least one key or fingerprint is configured (for any host). */
-  public boolean hasConfiguredKeys() {
-    return !knownHosts.isEmpty() || !anyHostFingerprints.isEmpty();
-  }
-
   /** Decides on the key {@code host:port} presented. */
   public Decision check(String host, int port, PublicKey key) {
     String fingerprint = SshKeyPair.fingerprint(key);

@@ -151,10 +151,6 @@ public final class LocalPostgres implements AutoCloseable {
     startServer();
   }
 
-  public boolean isRunning() {
-    return server != null;
-  }
-
   @Override
   public void close() throws IOException {
     stop();

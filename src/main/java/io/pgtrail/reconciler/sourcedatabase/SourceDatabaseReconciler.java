@@ -10,7 +10,6 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -367,8 +366,4 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     return keys;
   }
 
-  static boolean isOwnedBy(HasMetadata child, SourceDatabase owner) {
-    return child.getMetadata().getOwnerReferences() != null && child.getMetadata().getOwnerReferences().stream()
-        .anyMatch(r -> owner.getMetadata().getUid().equals(r.getUid()));
-  }
 }

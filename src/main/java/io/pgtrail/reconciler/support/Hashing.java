@@ -4,8 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Map;
-import java.util.TreeMap;
 
 /** Short SHA-256 digests for annotations (config hashes) and unique names. */
 public final class Hashing {
@@ -19,10 +17,4 @@ public final class Hashing {
     }
   }
 
-  /** A digest of the map's entries in key order. */
-  public static String sha256(Map<String, String> entries) {
-    StringBuilder sb = new StringBuilder();
-    new TreeMap<>(entries).forEach((k, v) -> sb.append(k).append('\0').append(v).append('\0'));
-    return sha256(sb.toString());
-  }
 }

@@ -28,19 +28,4 @@ public record ReconcilerSettings(
     String workerLogFormat,
     Duration workerStallTimeout) {
 
-  public static ReconcilerSettings defaults(String workerImage) {
-    return new ReconcilerSettings(workerImage, Duration.ofSeconds(60), Duration.ofSeconds(15),
-        Duration.ofMinutes(15), 5, Clock.systemUTC(),
-        new WorkerSpec(), "text", Duration.ofMinutes(5));
-  }
-
-  public ReconcilerSettings withResync(Duration resync, Duration retry) {
-    return new ReconcilerSettings(workerImage, resync, retry, cleanupTimeout, connectTimeoutSeconds, clock, workerPodDefaults,
-        workerLogFormat, workerStallTimeout);
-  }
-
-  public ReconcilerSettings withCleanupTimeout(Duration timeout) {
-    return new ReconcilerSettings(workerImage, resyncInterval, retryInterval, timeout, connectTimeoutSeconds, clock, workerPodDefaults,
-        workerLogFormat, workerStallTimeout);
-  }
 }
