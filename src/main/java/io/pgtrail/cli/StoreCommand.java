@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
 /** {@code pgtrail store}: operations on the destination's audit store (docs/store.md). */
 @Command(name = "store", mixinStandardHelpOptions = true,
     description = "Operations on the destination's changes table (see docs/store.md).",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:help printed (name a subcommand: convert)", "2:wrong usage"},
     subcommands = StoreCommand.Convert.class)
 public final class StoreCommand implements Runnable {
   @Spec CommandSpec spec;
