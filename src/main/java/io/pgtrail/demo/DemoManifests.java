@@ -13,7 +13,7 @@ import io.pgtrail.api.v1alpha1.SecretKeysRef;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SslMode;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

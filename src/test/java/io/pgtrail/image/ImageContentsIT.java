@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

@@ -21,7 +21,7 @@ import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.Endpoints;
 import java.io.IOException;

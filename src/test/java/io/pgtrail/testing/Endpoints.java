@@ -3,7 +3,7 @@ package io.pgtrail.testing;
 import io.pgtrail.api.v1alpha1.PostgresEndpoint;
 import io.pgtrail.api.v1alpha1.SecretKeysRef;
 import io.pgtrail.api.v1alpha1.SslMode;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 
 /** CR endpoints (source connection, destination) pointing at a test database, credentials from a Secret. */
 public final class Endpoints {

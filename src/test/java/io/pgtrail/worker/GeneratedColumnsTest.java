@@ -2,17 +2,17 @@ package io.pgtrail.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrail.postgres.CheckId;
-import io.pgtrail.postgres.CheckResult;
-import io.pgtrail.postgres.CheckStatus;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.GeneratedColumns;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.Preflight;
-import io.pgtrail.postgres.Provider;
-import io.pgtrail.postgres.SetupExecutor;
-import io.pgtrail.postgres.SetupRequest;
-import io.pgtrail.postgres.TrackingScope;
+import io.pgtrail.postgres.preflight.CheckId;
+import io.pgtrail.postgres.preflight.CheckResult;
+import io.pgtrail.postgres.preflight.CheckStatus;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.plan.GeneratedColumns;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.preflight.Preflight;
+import io.pgtrail.postgres.preflight.Provider;
+import io.pgtrail.postgres.plan.SetupExecutor;
+import io.pgtrail.postgres.plan.SetupRequest;
+import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;

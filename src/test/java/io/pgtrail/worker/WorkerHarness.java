@@ -2,8 +2,8 @@ package io.pgtrail.worker;
 
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -97,7 +97,7 @@ public final class WorkerHarness implements AutoCloseable {
   public static void dropSlot(ConnectionSettings db, String slot) {
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
       try (Connection c = PgConnections.open(db)) {
-        io.pgtrail.postgres.ReplicationSlots.dropIfExists(c, slot);
+        io.pgtrail.postgres.slots.ReplicationSlots.dropIfExists(c, slot);
         return true;
       }
     });

@@ -50,7 +50,7 @@ public enum FailureClass {
 
   public static FailureClass of(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof io.pgtrail.postgres.PgConnectException connect) {
+      if (t instanceof io.pgtrail.postgres.connect.PgConnectException connect) {
         return switch (connect.reason()) {
           case UNREACHABLE, TIMEOUT, TOO_MANY_CONNECTIONS, OTHER -> CONNECTION_LOST;
           default -> DESTINATION_MISCONFIGURED;

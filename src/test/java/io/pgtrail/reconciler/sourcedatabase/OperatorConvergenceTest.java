@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.demo.Kubelet;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;

@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgtrail.api.v1alpha1.Credentials;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;

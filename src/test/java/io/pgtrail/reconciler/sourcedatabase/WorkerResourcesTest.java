@@ -9,7 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.reconciler.support.SecretData;
 import java.util.List;
 import org.junit.jupiter.api.Test;
