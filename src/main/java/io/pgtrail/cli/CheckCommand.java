@@ -1,5 +1,6 @@
 package io.pgtrail.cli;
 
+import io.pgtrail.postgres.preflight.CheckStatus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -122,7 +123,7 @@ public final class CheckCommand implements Callable<Integer> {
       node.put("status", c.status().name().toLowerCase());
       node.put("observed", c.observed());
       node.put("fixIt", c.fixIt());
-      if (c.status() == io.pgtrail.postgres.preflight.CheckStatus.FAILED) {
+      if (c.status() == CheckStatus.FAILED) {
         node.put("reason", c.id().reason());
       }
     }

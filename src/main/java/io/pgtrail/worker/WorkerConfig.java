@@ -1,5 +1,6 @@
 package io.pgtrail.worker;
 
+import io.pgtrail.worker.store.StoreSettings;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -153,8 +154,8 @@ public record WorkerConfig(
    * (default: none, kept forever), {@code retentionMode} drop (default) or detach.
    */
   public record Store(String partitionBy, Integer partitionsAhead, String retention, String retentionMode) {
-    public io.pgtrail.worker.store.StoreSettings toSettings() {
-      return io.pgtrail.worker.store.StoreSettings.parse(partitionBy, partitionsAhead, retention, retentionMode);
+    public StoreSettings toSettings() {
+      return StoreSettings.parse(partitionBy, partitionsAhead, retention, retentionMode);
     }
   }
 

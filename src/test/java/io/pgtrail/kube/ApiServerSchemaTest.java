@@ -2,6 +2,7 @@ package io.pgtrail.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrail.api.v1alpha1.SourceDatabase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -82,7 +83,7 @@ class ApiServerSchemaTest {
     JsonNode byServer = defaulted.body().path("spec");
     JsonNode byJava = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(
         io.fabric8.kubernetes.client.utils.Serialization.unmarshal(minimal.toString(),
-            io.pgtrail.api.v1alpha1.SourceDatabase.class).getSpec());
+            SourceDatabase.class).getSpec());
     assertThat(byServer.path("reclaimPolicy").asText()).isEqualTo("retain");
     assertThat(byServer.path("connection").path("port").asInt()).isEqualTo(5432);
     for (String field : List.of("reclaimPolicy", "connection", "destination")) {

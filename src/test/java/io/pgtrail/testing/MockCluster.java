@@ -1,5 +1,6 @@
 package io.pgtrail.testing;
 
+import io.pgtrail.demo.Kubelet;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -68,8 +69,8 @@ public final class MockCluster implements AutoCloseable {
   }
 
   /** A stand-in kubelet that runs the worker of one Deployment in this JVM, from what the operator rendered. */
-  public io.pgtrail.demo.Kubelet kubelet(String deploymentName, java.nio.file.Path root) {
-    return new io.pgtrail.demo.Kubelet(kubernetes, NAMESPACE, deploymentName, root);
+  public Kubelet kubelet(String deploymentName, java.nio.file.Path root) {
+    return new Kubelet(kubernetes, NAMESPACE, deploymentName, root);
   }
 
   public List<Event> allEvents() {

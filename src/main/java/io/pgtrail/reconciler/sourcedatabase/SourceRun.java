@@ -1,5 +1,6 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.postgres.connect.ConnectionSettings;
@@ -30,7 +31,7 @@ final class SourceRun implements AutoCloseable {
   Connection connection;
   PreflightReport preflight;
   /** The slot as observed in this run (null: not read, or it does not exist). */
-  io.pgtrail.postgres.slots.ReplicationSlots.SlotStatus observedSlot;
+  ReplicationSlots.SlotStatus observedSlot;
   SetupResult setup;
   /** Normal events to record after the status is computed (drift repair, updates). */
   final List<String[]> notes = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
+import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.BuildVersion;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -76,7 +77,7 @@ public final class WorkerResources {
 
   /** How the worker keeps the changes table (spec.destination; nulls: the worker's defaults). */
   public record Store(String partitionBy, Integer partitionsAhead, String retention, String retentionMode) {
-    public static Store from(io.pgtrail.api.v1alpha1.DestinationEndpoint d) {
+    public static Store from(DestinationEndpointSpec d) {
       return d == null ? null : new Store(lower(d.partitionBy), d.partitionsAhead, d.retention, lower(d.retentionMode));
     }
 

@@ -1,5 +1,6 @@
 package io.pgtrail.worker.sink;
 
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.Change;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -479,7 +480,7 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   private static long unixMicros(byte[] field) {
-    return int8(field) + io.pgtrail.worker.pgoutput.PgOutputMessage.POSTGRES_EPOCH_OFFSET_MICROS;
+    return int8(field) + PgOutputMessage.POSTGRES_EPOCH_OFFSET_MICROS;
   }
 
   private void reportCounts() {

@@ -1,5 +1,6 @@
 package io.pgtrail.postgres.plan;
 
+import io.pgtrail.worker.pgoutput.TupleData;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
@@ -305,7 +306,7 @@ class SourceSafetyCorpusTest {
         PgOutputMessage.Relation r = relations.get(d.relationOid());
         List<String> present = new ArrayList<>();
         for (int i = 0; i < r.columns().size(); i++) {
-          if (d.oldTuple().kind(i) != io.pgtrail.worker.pgoutput.TupleData.NULL) {
+          if (d.oldTuple().kind(i) != TupleData.NULL) {
             present.add(r.columns().get(i).name());
           }
         }

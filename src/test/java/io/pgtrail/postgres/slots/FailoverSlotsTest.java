@@ -1,5 +1,7 @@
 package io.pgtrail.postgres.slots;
 
+import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
+import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.preflight.CheckId;
 import io.pgtrail.postgres.preflight.Provider;
@@ -85,14 +87,14 @@ class FailoverSlotsTest {
     assertThat(versions).contains("`" + CheckId.IDLE_SLOT_TIMEOUT.id() + "`", CheckId.IDLE_SLOT_TIMEOUT.reason(),
         "`" + CheckId.VIRTUAL_GENERATED_COLUMNS.id() + "`", CheckId.VIRTUAL_GENERATED_COLUMNS.reason(),
         "publish_generated_columns = stored");
-    for (java.lang.reflect.Field field : io.pgtrail.api.v1alpha1.SourceDatabaseStatus.SlotFacts.class.getFields()) {
+    for (java.lang.reflect.Field field : SourceDatabaseStatus.SlotFacts.class.getFields()) {
       if (List.of("failover", "failoverReady", "failoverMessage", "invalidationReason").contains(field.getName())) {
         assertThat(ha).contains(field.getName() + ":");
       }
     }
     assertThat(ha).contains("spec.failoverSlot", "--no-failover-slot", "SlotRecreated", "SlotInvalidated",
         "synchronizeLogicalDecoding", "sync_replication_slots", "synchronized_standby_slots");
-    assertThat(io.pgtrail.api.v1alpha1.SourceDatabaseSpec.class.getField("failoverSlot")).isNotNull();
+    assertThat(SourceDatabaseSpec.class.getField("failoverSlot")).isNotNull();
   }
 
   @Test

@@ -4,6 +4,7 @@ import static io.pgtrail.testing.OperatorHarness.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgtrail.worker.sink.ProgressTable;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -215,7 +216,7 @@ class OperatorConvergenceTest {
     SourceDatabase source = ready("src");
     String slot = source.getStatus().slotName;
     // the worker's side of the contract, written here as the worker would (see CONTRACTS: pgtrail_progress)
-    io.pgtrail.worker.sink.ProgressTable.createStatements().forEach(this::progress);
+    ProgressTable.createStatements().forEach(this::progress);
     progress("GRANT SELECT ON pgtrail_progress TO " + db.destinationUser);
     progress("INSERT INTO pgtrail_progress (slot_name, acknowledged_lsn, acknowledged_at, state, state_reason,"
         + " last_error_class, last_error_message, last_error_at, consecutive_failures, set_aside_changes, gap_records,"
