@@ -3,13 +3,13 @@ package io.pgtrail;
 import io.pgtrail.cli.CheckCommand;
 import io.pgtrail.cli.SqlCommand;
 import io.pgtrail.cli.StoreCommand;
+import io.pgtrail.cli.UserMistakes;
 import io.pgtrail.operator.OperatorCommand;
 import io.pgtrail.worker.WorkerCommand;
-import io.pgtrail.cli.UserMistakes;
 import java.util.List;
 import java.util.Optional;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The single entry point: {@code java -jar pgtrail.jar <subcommand>}. */
 @Command(

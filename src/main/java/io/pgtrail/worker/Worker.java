@@ -1,7 +1,7 @@
 package io.pgtrail.worker;
 
-import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.ssh.SshTunnel;

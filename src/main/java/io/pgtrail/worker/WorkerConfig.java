@@ -1,16 +1,16 @@
 package io.pgtrail.worker;
 
-import io.pgtrail.worker.store.StoreSettings;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.Passwords;
 import io.pgtrail.ssh.HostKeyPolicy;
 import io.pgtrail.ssh.SshTunnelSettings;
+import io.pgtrail.worker.store.StoreSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

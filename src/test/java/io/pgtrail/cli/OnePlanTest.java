@@ -2,11 +2,11 @@ package io.pgtrail.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrail.postgres.plan.ManagedRole;
-import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.ManagedRole;
 import io.pgtrail.postgres.plan.SetupExecutor;
+import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.plan.SetupScripts;
 import io.pgtrail.postgres.plan.TeardownExecutor;
 import io.pgtrail.postgres.plan.TeardownRequest;

@@ -2,11 +2,11 @@ package io.pgtrail.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrail.api.v1alpha1.SourceDatabase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionCondition;
+import io.pgtrail.api.v1alpha1.SourceDatabase;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;

@@ -3,7 +3,6 @@ package io.pgtrail.kube;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
@@ -13,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.api.v1alpha1.LocalObjectRef;
 import io.pgtrail.api.v1alpha1.PostgresEndpointSpec;
 import io.pgtrail.api.v1alpha1.ProviderSpec;

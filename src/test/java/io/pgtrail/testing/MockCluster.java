@@ -1,11 +1,11 @@
 package io.pgtrail.testing;
 
-import io.pgtrail.demo.Kubelet;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtrail.demo.Kubelet;
 import io.pgtrail.demo.LocalKubernetes;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

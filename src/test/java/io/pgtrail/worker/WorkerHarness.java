@@ -2,10 +2,10 @@ package io.pgtrail.worker;
 
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.slots.ReplicationSlots;
-import io.pgtrail.ssh.SshTunnelSettings;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.slots.ReplicationSlots;
+import io.pgtrail.ssh.SshTunnelSettings;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

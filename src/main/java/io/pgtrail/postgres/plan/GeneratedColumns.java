@@ -1,8 +1,6 @@
 package io.pgtrail.postgres.plan;
 
 import io.pgtrail.postgres.catalog.QualifiedName;
-
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -6,7 +6,6 @@ import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.ScopeResolution;
 import io.pgtrail.postgres.preflight.CheckId;
 import io.pgtrail.postgres.preflight.Preflight;
-
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;

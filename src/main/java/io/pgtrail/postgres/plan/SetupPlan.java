@@ -5,7 +5,6 @@ import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingSql;
 import io.pgtrail.postgres.slots.FailoverSlots;
-
 import java.util.ArrayList;
 import java.util.List;
 

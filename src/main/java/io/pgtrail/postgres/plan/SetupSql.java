@@ -1,13 +1,10 @@
 package io.pgtrail.postgres.plan;
 
 import io.pgtrail.postgres.catalog.Catalog;
-import io.pgtrail.postgres.slots.FailoverSlots;
-
+import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.preflight.Provider;
-
-import io.pgtrail.postgres.catalog.Identifiers;
-
+import io.pgtrail.postgres.slots.FailoverSlots;
 import java.util.List;
 
 /**

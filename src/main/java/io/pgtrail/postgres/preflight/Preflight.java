@@ -1,17 +1,15 @@
 package io.pgtrail.postgres.preflight;
 
-import io.pgtrail.postgres.plan.OwnerMarker;
-
 import io.pgtrail.postgres.catalog.Catalog;
-import io.pgtrail.postgres.plan.GeneratedColumns;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.ScopeResolution;
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.plan.GeneratedColumns;
+import io.pgtrail.postgres.plan.OwnerMarker;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.slots.FailoverSlots;
 import io.pgtrail.postgres.slots.ReplicationSlots;
-
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;

@@ -3,7 +3,6 @@ package io.pgtrail.postgres.slots;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.plan.SetupPlan;
 import io.pgtrail.postgres.plan.SetupSql;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

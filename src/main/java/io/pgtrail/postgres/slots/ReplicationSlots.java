@@ -1,9 +1,7 @@
 package io.pgtrail.postgres.slots;
 
-import io.pgtrail.postgres.plan.SetupSql;
-
 import io.pgtrail.postgres.catalog.Identifiers;
-
+import io.pgtrail.postgres.plan.SetupSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

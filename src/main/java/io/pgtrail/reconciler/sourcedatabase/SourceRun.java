@@ -1,12 +1,12 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
-import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.plan.SetupResult;
 import io.pgtrail.postgres.preflight.PreflightReport;
 import io.pgtrail.postgres.preflight.Provider;
-import io.pgtrail.postgres.plan.SetupResult;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.reconciler.support.Conditions;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,12 +1,12 @@
 package io.pgtrail.worker.sink;
 
-import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.Change;
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Savepoint;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
 package io.pgtrail.worker.store;
 
-import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.worker.sink.BackgroundConnection;
 import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;

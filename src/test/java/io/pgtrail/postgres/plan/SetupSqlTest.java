@@ -1,13 +1,11 @@
 package io.pgtrail.postgres.plan;
 
-import io.pgtrail.postgres.catalog.TrackingSql;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingScope;
+import io.pgtrail.postgres.catalog.TrackingSql;
 import io.pgtrail.postgres.preflight.Provider;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

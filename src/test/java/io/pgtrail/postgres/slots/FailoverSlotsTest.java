@@ -1,16 +1,15 @@
 package io.pgtrail.postgres.slots;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.postgres.catalog.TrackingScope;
-import io.pgtrail.postgres.preflight.CheckId;
-import io.pgtrail.postgres.preflight.Provider;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.plan.SetupScripts;
 import io.pgtrail.postgres.plan.SetupSql;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
+import io.pgtrail.postgres.preflight.CheckId;
+import io.pgtrail.postgres.preflight.Provider;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

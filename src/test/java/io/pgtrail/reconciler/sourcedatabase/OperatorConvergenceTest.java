@@ -4,7 +4,6 @@ import static io.pgtrail.testing.OperatorHarness.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.worker.sink.ProgressTable;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -16,6 +15,7 @@ import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
+import io.pgtrail.worker.sink.ProgressTable;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;

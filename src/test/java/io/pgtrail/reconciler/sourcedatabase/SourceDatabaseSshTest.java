@@ -12,8 +12,8 @@ import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestSshServer;
-import java.util.List;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

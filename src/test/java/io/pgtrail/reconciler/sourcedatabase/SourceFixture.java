@@ -1,6 +1,5 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
-import io.pgtrail.testing.Db;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.api.v1alpha1.LocalObjectRef;
@@ -15,6 +14,7 @@ import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.testing.Db;
 import io.pgtrail.testing.Endpoints;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.PgVersion;

@@ -1,7 +1,5 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
-import io.pgtrail.worker.WorkerConfig;
-import io.pgtrail.api.v1alpha1.WorkerSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,8 +8,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.reconciler.support.SecretData;
+import io.pgtrail.worker.WorkerConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -3,12 +3,12 @@ package io.pgtrail.worker.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgtrail.worker.sink.UuidV7;
 import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.reconciler.sourcedatabase.WorkerResources;
 import io.pgtrail.worker.WorkerConfig;
 import io.pgtrail.worker.sink.ChangesTable;
 import io.pgtrail.worker.sink.PartitionPeriod;
+import io.pgtrail.worker.sink.UuidV7;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
