@@ -1,6 +1,6 @@
 package io.pgtrail.ssh;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.BindException;

@@ -2,9 +2,9 @@ package io.pgtrail.worker;
 
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.ReplicationSlots;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import java.nio.ByteBuffer;
