@@ -1,6 +1,8 @@
 package io.pgtrail.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
 
 /**
  * Keeps the tests free of what the scan of their sources can find (issue 19): a test waits for a condition
@@ -147,6 +150,15 @@ class TestHygieneTest {
     assertThat(allowed(new Finding("io/pgtrail/Other.java", 1, "SLEEP", first.code()))).isNull();
     assertThat(allowed(new Finding(first.file(), 1, "SLEEP", "Thread.sleep(5000);"))).isNull();
     assertThat(allowed(new Finding(first.file(), 1, "DURING", first.code()))).isNull();
+  }
+
+  @Test
+  void aMissingToolSkipsOutsideCiAndFailsInCi() {
+    assertThatThrownBy(() -> Prerequisites.assume(false, "ssh-keygen is not installed", false))
+        .isInstanceOf(TestAbortedException.class).hasMessageContaining("ssh-keygen is not installed");
+    assertThatThrownBy(() -> Prerequisites.assume(false, "ssh-keygen is not installed", true))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("CI=true");
+    assertThatCode(() -> Prerequisites.assume(true, "ssh-keygen is not installed", true)).doesNotThrowAnyException();
   }
 
   private static Allowed allowed(Finding finding) {
