@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.config.Cloner;
 import io.pgtrail.api.v1alpha1.LenientSpec;
 import io.pgtrail.api.v1alpha1.WorkerSpec;
+import io.pgtrail.observe.HealthServer;
+import io.pgtrail.observe.Probe;
 import io.pgtrail.reconciler.sourcedatabase.SourceDatabaseReconciler;
 import io.pgtrail.reconciler.support.OperatorMetrics;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
@@ -81,7 +83,25 @@ public final class PgtrailOperator implements AutoCloseable {
       }
       c.withReconciliationMaxInterval(options.resyncInterval());
     });
-    this.http = new HealthServer(options.httpPort(), registry, operator, leading::get);
+    this.http = new HealthServer(options.httpPort(), registry, () -> Probe.ok("ok"), this::readiness);
+  }
+
+  /**
+   * Ready once the controllers run with healthy event sources. A standby replica (not holding the Lease) is
+   * ready too: it must not block a rolling update of the operator, whose old replica only lets the Lease go
+   * when it stops.
+   */
+  private Probe readiness() {
+    if (!leading.get()) {
+      return Probe.ok("ready (standby: another replica holds the leader Lease)");
+    }
+    var info = operator.getRuntimeInfo();
+    if (info.isStarted() && info.allEventSourcesAreHealthy()) {
+      return Probe.ok("ready");
+    }
+    return Probe.failing("not ready: " + (info.isStarted()
+        ? "unhealthy event sources " + info.unhealthyEventSources().keySet()
+        : "operator not started (waiting for the leader lease?)"));
   }
 
   /** The chart's worker pod defaults; a value that is not a spec.worker object stops the start with a clear line. */
@@ -125,7 +145,7 @@ public final class PgtrailOperator implements AutoCloseable {
       operator.stop();
     } finally {
       sources.close();
-      http.stop();
+      http.close();
     }
   }
 }
