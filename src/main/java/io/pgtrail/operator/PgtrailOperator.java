@@ -6,6 +6,9 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.config.Cloner;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtrail.api.v1alpha1.LenientSpec;
 import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.observe.HealthServer;
@@ -58,6 +61,7 @@ public final class PgtrailOperator implements AutoCloseable {
               return LenientSpec.keepProblems(object, client.getKubernetesSerialization().clone(object));
             }
           })
+          .withMetrics(josdkMetrics(registry))
           .withConcurrentReconciliationThreads(options.reconcileThreads())
           .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
       if (options.leaderElection()) {
@@ -102,6 +106,17 @@ public final class PgtrailOperator implements AutoCloseable {
     return Probe.failing("not ready: " + (info.isStarted()
         ? "unhealthy event sources " + info.unhealthyEventSources().keySet()
         : "operator not started (waiting for the leader lease?)"));
+  }
+
+  /**
+   * JOSDK's own metrics (reconciliations started, succeeded, failed and retried, events received, queue and
+   * executing gauges, reconcile timings) through its Micrometer bridge, whose Prometheus meter registry writes
+   * into the operator's registry: one {@code /metrics} for both. Aggregated per resource kind, not per
+   * resource (the {@code pgtrail_source_*} gauges carry the per-source facts).
+   */
+  private static MicrometerMetrics josdkMetrics(PrometheusRegistry registry) {
+    var meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, registry, io.micrometer.core.instrument.Clock.SYSTEM);
+    return MicrometerMetrics.withoutPerResourceMetrics(meters);
   }
 
   /** The chart's worker pod defaults; a value that is not a spec.worker object stops the start with a clear line. */
