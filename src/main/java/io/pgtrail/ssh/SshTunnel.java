@@ -1,6 +1,7 @@
 package io.pgtrail.ssh;
 
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.retry.Backoff;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.BindException;
@@ -67,8 +68,9 @@ public final class SshTunnel implements Closeable {
   /**
    * @param connect TCP connect, SSH handshake and authentication, each
    * @param heartbeat interval of SSH keepalives; a session with 3 unanswered ones is dropped
-   * @param reconnectInitialDelay first delay after a drop; doubles per failed attempt
-   * @param reconnectMaxDelay upper bound of the delay between attempts
+   * @param reconnectInitialDelay ceiling of the first delay after a drop; doubles per failed attempt (each
+   *     delay lies between half and all of its ceiling: {@link Backoff})
+   * @param reconnectMaxDelay upper bound of the delay between attempts, at least {@code reconnectInitialDelay}
    */
   public record Timeouts(Duration connect, Duration heartbeat, Duration reconnectInitialDelay,
       Duration reconnectMaxDelay) {
@@ -81,6 +83,9 @@ public final class SshTunnel implements Closeable {
           throw new IllegalArgumentException("SSH tunnel timeouts must be positive durations");
         }
       }
+      if (reconnectMaxDelay.compareTo(reconnectInitialDelay) < 0) {
+        throw new IllegalArgumentException("the SSH tunnel's reconnectMaxDelay must be at least its reconnectInitialDelay");
+      }
     }
   }
 
@@ -90,6 +95,8 @@ public final class SshTunnel implements Closeable {
   private final SshKeyPair identity;
   private final SshClient client;
   private final ScheduledExecutorService reconnector;
+  /** Delays between reconnection attempts; reset when a session is up again. Guarded by itself. */
+  private final Backoff reconnectDelays;
   private final Object lock = new Object();
 
   private volatile HostKeyTrust trust;
@@ -108,6 +115,7 @@ public final class SshTunnel implements Closeable {
     this.timeouts = timeouts;
     this.identity = SshKeyPair.parse(settings.privateKey(), "");
     this.trust = HostKeyTrust.of(settings);
+    this.reconnectDelays = new Backoff(timeouts.reconnectInitialDelay(), timeouts.reconnectMaxDelay());
     this.client = newClient();
     this.reconnector = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "pgtrail-ssh-reconnect-" + settings.host());
@@ -298,6 +306,9 @@ public final class SshTunnel implements Closeable {
       try {
         establish(wantedPort);
         lastFailure = null;
+        synchronized (reconnectDelays) {
+          reconnectDelays.reset();
+        }
       } catch (SshTunnelException e) {
         lastFailure = e;
         throw e;
@@ -415,7 +426,15 @@ public final class SshTunnel implements Closeable {
     }
     session = null;
     LOG.warn("SSH tunnel {}: the session dropped; re-establishing 127.0.0.1:{}", describe(), localPort);
-    scheduleReconnect(timeouts.reconnectInitialDelay());
+    if (!reconnectScheduled) {
+      scheduleReconnect(nextReconnectDelay());
+    }
+  }
+
+  private Duration nextReconnectDelay() {
+    synchronized (reconnectDelays) {
+      return reconnectDelays.nextDelay();
+    }
   }
 
   private void scheduleReconnect(Duration delay) {
@@ -424,13 +443,13 @@ public final class SshTunnel implements Closeable {
     }
     reconnectScheduled = true;
     try {
-      reconnector.schedule(() -> reconnect(delay), delay.toMillis(), TimeUnit.MILLISECONDS);
+      reconnector.schedule(this::reconnect, delay.toMillis(), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       reconnectScheduled = false;
     }
   }
 
-  private void reconnect(Duration previousDelay) {
+  private void reconnect() {
     reconnectScheduled = false;
     if (closed) {
       return;
@@ -441,8 +460,7 @@ public final class SshTunnel implements Closeable {
         LOG.info("SSH tunnel {}: re-established on 127.0.0.1:{}", describe(), localPort);
       }
     } catch (SshTunnelException e) {
-      Duration next = previousDelay.multipliedBy(2);
-      next = next.compareTo(timeouts.reconnectMaxDelay()) > 0 ? timeouts.reconnectMaxDelay() : next;
+      Duration next = nextReconnectDelay();
       LOG.warn("SSH tunnel {}: reconnecting failed ({}: {}); next attempt in {} ms", describe(),
           e.reason().camelCase(), e.getMessage(), next.toMillis());
       scheduleReconnect(next);

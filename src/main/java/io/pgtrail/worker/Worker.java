@@ -3,6 +3,7 @@ package io.pgtrail.worker;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.slots.ReplicationSlots;
+import io.pgtrail.retry.Backoff;
 import io.pgtrail.ssh.SshTunnel;
 import io.pgtrail.ssh.SshTunnelException;
 import io.pgtrail.ssh.SshTunnelSettings;
