@@ -1,6 +1,7 @@
 package io.pgtrail.worker;
 
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.retry.Backoff;
@@ -353,7 +354,7 @@ public final class Worker implements Runnable {
         destination.setNetworkTimeout(Runnable::run, (int) DESTINATION_SOCKET_TIMEOUT.toMillis());
         ChangesTable.ensure(destination, settings.store().layout(), java.time.Instant.now());
         sink = new ChangeSink(destination, settings.slot(), metrics::recorded, this::rejected);
-      } catch (SQLException | io.pgtrail.postgres.connect.PgConnectException e) {
+      } catch (SQLException | PgConnectException e) {
         throw new DestinationFailure(e);
       }
       if (storeMaintenance == null) {

@@ -1,7 +1,7 @@
 package io.pgtrail.postgres.embedded;
 
-import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.SslMode;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;

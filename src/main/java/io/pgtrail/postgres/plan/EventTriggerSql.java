@@ -1,8 +1,8 @@
 package io.pgtrail.postgres.plan;
 
-import io.pgtrail.postgres.catalog.TrackingSql;
-
+import io.pgtrail.postgres.catalog.GeneratedColumns;
 import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.catalog.TrackingSql;
 
 /**
  * The event trigger function that keeps tracking right while the application changes its schema. It

@@ -1,7 +1,6 @@
 package io.pgtrail.postgres.plan;
 
 import io.pgtrail.postgres.catalog.Identifiers;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

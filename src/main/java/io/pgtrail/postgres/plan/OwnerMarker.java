@@ -1,11 +1,10 @@
 package io.pgtrail.postgres.plan;
 
-import io.pgtrail.postgres.catalog.QualifiedName;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgtrail.postgres.catalog.QualifiedName;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,7 +1,6 @@
 package io.pgtrail.postgres.plan;
 
 import io.pgtrail.postgres.catalog.QualifiedName;
-
 import java.util.List;
 
 /**

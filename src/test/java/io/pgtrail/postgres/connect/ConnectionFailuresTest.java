@@ -3,10 +3,10 @@ package io.pgtrail.postgres.connect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
-import io.pgtrail.postgres.embedded.LocalPostgres;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;

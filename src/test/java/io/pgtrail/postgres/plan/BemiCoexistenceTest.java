@@ -1,12 +1,10 @@
 package io.pgtrail.postgres.plan;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
-import io.pgtrail.postgres.preflight.Provider;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

@@ -1,19 +1,16 @@
 package io.pgtrail.postgres.plan;
 
-import io.pgtrail.postgres.catalog.Identifiers;
-import io.pgtrail.postgres.preflight.CheckId;
-import io.pgtrail.postgres.preflight.CheckStatus;
-import io.pgtrail.postgres.preflight.Preflight;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
-import io.pgtrail.postgres.preflight.Provider;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
-
+import io.pgtrail.postgres.preflight.CheckId;
+import io.pgtrail.postgres.preflight.CheckStatus;
+import io.pgtrail.postgres.preflight.Preflight;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

@@ -1,21 +1,19 @@
 package io.pgtrail.postgres.plan;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
-import io.pgtrail.postgres.preflight.Provider;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.SqlScript;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.worker.PgOutputCapture;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import io.pgtrail.worker.pgoutput.TupleData;
 import java.nio.file.Files;
-
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
@@ -305,7 +303,7 @@ class SourceSafetyCorpusTest {
         PgOutputMessage.Relation r = relations.get(d.relationOid());
         List<String> present = new ArrayList<>();
         for (int i = 0; i < r.columns().size(); i++) {
-          if (d.oldTuple().kind(i) != io.pgtrail.worker.pgoutput.TupleData.NULL) {
+          if (d.oldTuple().kind(i) != TupleData.NULL) {
             present.add(r.columns().get(i).name());
           }
         }

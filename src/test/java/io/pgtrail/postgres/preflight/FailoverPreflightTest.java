@@ -1,17 +1,16 @@
 package io.pgtrail.postgres.preflight;
 
-import io.pgtrail.postgres.plan.SetupScripts;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupExecutor;
 import io.pgtrail.postgres.plan.SetupRequest;
+import io.pgtrail.postgres.plan.SetupScripts;
 import io.pgtrail.postgres.slots.FailoverSlots;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.SqlScript;

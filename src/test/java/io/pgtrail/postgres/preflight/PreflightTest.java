@@ -1,14 +1,14 @@
 package io.pgtrail.postgres.preflight;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupRequest;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

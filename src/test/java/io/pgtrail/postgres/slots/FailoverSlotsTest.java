@@ -1,14 +1,15 @@
 package io.pgtrail.postgres.slots;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
+import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.postgres.catalog.TrackingScope;
-import io.pgtrail.postgres.preflight.CheckId;
-import io.pgtrail.postgres.preflight.Provider;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.plan.SetupScripts;
 import io.pgtrail.postgres.plan.SetupSql;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
+import io.pgtrail.postgres.preflight.CheckId;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -24,11 +25,11 @@ class FailoverSlotsTest {
 
   @Test
   void slotIsCreatedWithFailoverOnlyWhereTheServerSupportsIt() {
-    assertThat(SetupSql.createSlot("s1", true, 17).inline())
+    assertThat(ReplicationSlots.createSlot("s1", true, 17).inline())
         .isEqualTo("SELECT pg_create_logical_replication_slot('s1', 'pgoutput', false, false, true)");
-    assertThat(SetupSql.createSlot("s1", true, 18).params()).containsExactly("s1");
-    assertThat(SetupSql.createSlot("s1", true, 16)).isEqualTo(SetupSql.createSlot("s1"));
-    assertThat(SetupSql.createSlot("s1", false, 17)).isEqualTo(SetupSql.createSlot("s1"));
+    assertThat(ReplicationSlots.createSlot("s1", true, 18).params()).containsExactly("s1");
+    assertThat(ReplicationSlots.createSlot("s1", true, 16)).isEqualTo(ReplicationSlots.createSlot("s1"));
+    assertThat(ReplicationSlots.createSlot("s1", false, 17)).isEqualTo(ReplicationSlots.createSlot("s1"));
   }
 
   @Test
@@ -85,14 +86,14 @@ class FailoverSlotsTest {
     assertThat(versions).contains("`" + CheckId.IDLE_SLOT_TIMEOUT.id() + "`", CheckId.IDLE_SLOT_TIMEOUT.reason(),
         "`" + CheckId.VIRTUAL_GENERATED_COLUMNS.id() + "`", CheckId.VIRTUAL_GENERATED_COLUMNS.reason(),
         "publish_generated_columns = stored");
-    for (java.lang.reflect.Field field : io.pgtrail.api.v1alpha1.SourceDatabaseStatus.SlotFacts.class.getFields()) {
+    for (java.lang.reflect.Field field : SourceDatabaseStatus.SlotFacts.class.getFields()) {
       if (List.of("failover", "failoverReady", "failoverMessage", "invalidationReason").contains(field.getName())) {
         assertThat(ha).contains(field.getName() + ":");
       }
     }
     assertThat(ha).contains("spec.failoverSlot", "--no-failover-slot", "SlotRecreated", "SlotInvalidated",
         "synchronizeLogicalDecoding", "sync_replication_slots", "synchronized_standby_slots");
-    assertThat(io.pgtrail.api.v1alpha1.SourceDatabaseSpec.class.getField("failoverSlot")).isNotNull();
+    assertThat(SourceDatabaseSpec.class.getField("failoverSlot")).isNotNull();
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
+import io.pgtrail.worker.sink.ProgressTable;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -215,7 +216,7 @@ class OperatorConvergenceTest {
     SourceDatabase source = ready("src");
     String slot = source.getStatus().slotName;
     // the worker's side of the contract, written here as the worker would (see CONTRACTS: pgtrail_progress)
-    io.pgtrail.worker.sink.ProgressTable.createStatements().forEach(this::progress);
+    ProgressTable.createStatements().forEach(this::progress);
     progress("GRANT SELECT ON pgtrail_progress TO " + db.destinationUser);
     progress("INSERT INTO pgtrail_progress (slot_name, acknowledged_lsn, acknowledged_at, state, state_reason,"
         + " last_error_class, last_error_message, last_error_at, consecutive_failures, set_aside_changes, gap_records,"

@@ -55,7 +55,7 @@ class ChangeSinkTest {
       assertThat(sink.pendingBytes()).isGreaterThan(256 * 1024);
       assertThat(sink.flush(0, 0)).isEqualTo(new ChangeSink.FlushResult(2010, 10, true, 0, 0));
     }
-    assertThat(io.pgtrail.worker.WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(2010);
+    assertThat(WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(2010);
   }
 
   @Test

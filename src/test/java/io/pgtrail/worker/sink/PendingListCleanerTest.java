@@ -79,7 +79,7 @@ class PendingListCleanerTest {
 
   /** Pages in the pending lists of the three GIN indexes, read without merging them (pgstattuple). */
   private static long pendingPagesWithoutMerging(ConnectionSettings db) {
-    try (var c = io.pgtrail.postgres.connect.PgConnections.open(db); var st = c.createStatement()) {
+    try (var c = PgConnections.open(db); var st = c.createStatement()) {
       st.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple");
     } catch (Exception e) {
       throw new IllegalStateException("cannot create pgstattuple", e);

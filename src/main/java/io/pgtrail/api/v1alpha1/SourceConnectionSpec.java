@@ -7,4 +7,4 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "self.database == oldSelf.database",
     message = "connection.database cannot change: the slot and publication live in that database")
-public class SourceConnection extends PostgresEndpoint {}
+public class SourceConnectionSpec extends PostgresEndpointSpec {}

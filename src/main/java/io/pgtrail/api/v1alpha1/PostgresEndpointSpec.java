@@ -13,7 +13,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.sslMode) || !(self.sslMode in ['verify-ca', 'verify-full']) || has(self.caCertSecretRef)",
     message = "sslMode verify-ca and verify-full need caCertSecretRef")
-public class PostgresEndpoint {
+public class PostgresEndpointSpec {
   @Required
   @Size(min = 1, max = 253)
   @JsonPropertyDescription("Host name or IP address (for Supabase/Neon: the direct host, not the pooler).")
@@ -30,7 +30,7 @@ public class PostgresEndpoint {
 
   @Default("prefer")
   @JsonPropertyDescription("libpq sslmode; verify-ca and verify-full need caCertSecretRef.")
-  public SslMode sslMode = SslMode.PREFER;
+  public SslModeSpec sslMode = SslModeSpec.PREFER;
 
   @Required
   @JsonPropertyDescription("Secret with the user name and password (keys default to username and password).")

@@ -3,7 +3,7 @@ package io.pgtrail.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /** libpq sslmode values. */
-public enum SslMode {
+public enum SslModeSpec {
   @JsonProperty("disable") DISABLE("disable"),
   @JsonProperty("allow") ALLOW("allow"),
   @JsonProperty("prefer") PREFER("prefer"),
@@ -13,7 +13,7 @@ public enum SslMode {
 
   private final String libpq;
 
-  SslMode(String libpq) {
+  SslModeSpec(String libpq) {
     this.libpq = libpq;
   }
 

@@ -15,7 +15,7 @@ import io.fabric8.generator.annotation.ValidationRule;
     + " || (has(self.hostKeyPolicy) && self.hostKeyPolicy == 'acceptNew')",
     message = "sshTunnel needs knownHostsSecretRef or hostKeyFingerprint to verify the jump host"
         + " (or hostKeyPolicy acceptNew to pin the first key it sees)")
-public class SshTunnel {
+public class SshTunnelSpec {
   @Required
   @Size(min = 1, max = 253)
   public String host;
@@ -39,5 +39,5 @@ public class SshTunnel {
   @Default("strict")
   @JsonPropertyDescription("strict: the jump host key must match knownHostsSecretRef or hostKeyFingerprint;"
       + " acceptNew: with neither given, the first key seen is trusted and pinned in status.sshHostKeyFingerprint.")
-  public SshHostKeyPolicy hostKeyPolicy = SshHostKeyPolicy.STRICT;
+  public SshHostKeyPolicySpec hostKeyPolicy = SshHostKeyPolicySpec.STRICT;
 }

@@ -3,7 +3,7 @@ package io.pgtrail.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /** Where the source database runs; the ids match the engine's provider ids. */
-public enum Provider {
+public enum ProviderSpec {
   @JsonProperty("selfManaged") SELF_MANAGED("selfManaged"),
   @JsonProperty("awsRds") AWS_RDS("awsRds"),
   @JsonProperty("gcpCloudSql") GCP_CLOUD_SQL("gcpCloudSql"),
@@ -16,7 +16,7 @@ public enum Provider {
 
   private final String id;
 
-  Provider(String id) {
+  ProviderSpec(String id) {
     this.id = id;
   }
 

@@ -8,7 +8,7 @@ import io.fabric8.generator.annotation.Pattern;
 
 /** Which role streams the changes. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class Credentials {
+public class CredentialsSpec {
   public enum Mode {
     @JsonProperty("provided") PROVIDED,
     @JsonProperty("managedRole") MANAGED_ROLE

@@ -9,7 +9,7 @@ import io.fabric8.generator.annotation.Pattern;
 
 /** The destination database, and how its changes table is kept (docs/store.md). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class DestinationEndpoint extends PostgresEndpoint {
+public class DestinationEndpointSpec extends PostgresEndpointSpec {
   /** The period one partition of a new changes table covers. */
   public enum PartitionBy {
     @JsonProperty("daily") DAILY,
