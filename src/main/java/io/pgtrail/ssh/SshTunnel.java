@@ -14,26 +14,22 @@ import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.security.PublicKey;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.channel.ChannelDirectTcpip;
-import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
-import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,12 +54,13 @@ import org.slf4j.LoggerFactory;
  * port is bound: always take the address from {@link #localPort()} or {@link #route} when
  * (re)connecting.
  *
- * <p>Thread-safe. One tunnel owns one {@link SshClient} with a small I/O thread pool; close it.
+ * <p>Thread-safe. All tunnels of a process open their sessions on one shared {@link SshClient} (its small I/O
+ * thread pool runs while some tunnel is open), each session with this tunnel's key check and timeouts; a tunnel
+ * has one reconnect thread of its own. Close it.
  */
 public final class SshTunnel implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(SshTunnel.class);
   private static final String LOOPBACK = "127.0.0.1";
-  private static final int NIO_WORKERS = 2;
 
   /**
    * @param connect TCP connect, SSH handshake and authentication, each
@@ -98,6 +95,7 @@ public final class SshTunnel implements Closeable {
   /** Delays between reconnection attempts; reset when a session is up again. Guarded by itself. */
   private final Backoff reconnectDelays;
   private final Object lock = new Object();
+  private final AtomicBoolean clientReleased = new AtomicBoolean();
 
   private volatile HostKeyTrust trust;
   private volatile String firstUseFingerprint;
@@ -116,12 +114,12 @@ public final class SshTunnel implements Closeable {
     this.identity = SshKeyPair.parse(settings.privateKey(), "");
     this.trust = HostKeyTrust.of(settings);
     this.reconnectDelays = new Backoff(timeouts.reconnectInitialDelay(), timeouts.reconnectMaxDelay());
-    this.client = newClient();
     this.reconnector = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "pgtrail-ssh-reconnect-" + settings.host());
       thread.setDaemon(true);
       return thread;
     });
+    this.client = SharedSshClient.acquire();
   }
 
   /** Opens a tunnel to the database's host and port; see {@link #open(SshTunnelSettings, String, int, Timeouts)}. */
@@ -249,34 +247,25 @@ public final class SshTunnel implements Closeable {
         current.close(true);
       }
     }
-    try {
-      client.stop();
-    } catch (RuntimeException e) {
-      LOG.debug("stopping the SSH client for {} failed: {}", describe(), e.toString());
+    if (clientReleased.compareAndSet(false, true)) {
+      SharedSshClient.release(client);
     }
   }
 
-  private SshClient newClient() {
-    SshClient sshClient = SshClient.setUpDefaultClient();
-    // Only the key we were given, only public-key auth, no ~/.ssh/config or ~/.ssh/id_* lookups.
-    sshClient.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
-    sshClient.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
-    sshClient.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
-    sshClient.setServerKeyVerifier(this::verifyServerKey);
-    CoreModuleProperties.NIO_WORKERS.set(sshClient, NIO_WORKERS);
-    CoreModuleProperties.IO_CONNECT_TIMEOUT.set(sshClient, timeouts.connect());
-    CoreModuleProperties.AUTH_TIMEOUT.set(sshClient, timeouts.connect());
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(sshClient, timeouts.heartbeat());
-    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(sshClient, timeouts.connect());
-    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(sshClient, 3);
-    sshClient.addSessionListener(new SessionListener() {
+  /** The SSH client this tunnel's sessions run on (the process's shared one). */
+  SshClient client() {
+    return client;
+  }
+
+  /** This tunnel's part of a new session: its key check, its timeouts, its drop detection. */
+  private SharedSshClient.SessionSettings sessionSettings() {
+    SessionListener drops = new SessionListener() {
       @Override
       public void sessionClosed(Session closedSession) {
         onSessionClosed(closedSession);
       }
-    });
-    sshClient.start();
-    return sshClient;
+    };
+    return new SharedSshClient.SessionSettings(this::verifyServerKey, drops, timeouts.connect(), timeouts.heartbeat());
   }
 
   private boolean verifyServerKey(ClientSession clientSession, SocketAddress remote, PublicKey key) {
@@ -336,7 +325,8 @@ public final class SshTunnel implements Closeable {
 
   private ClientSession startSession() throws SshTunnelException {
     try {
-      ConnectFuture connecting = client.connect(settings.user(), settings.host(), settings.port());
+      ConnectFuture connecting = SharedSshClient.connect(client, settings.user(), settings.host(), settings.port(),
+          sessionSettings());
       if (!connecting.await(timeouts.connect())) {
         connecting.cancel();
         throw unreachable("no answer within " + timeouts.connect().toSeconds() + "s", null);
