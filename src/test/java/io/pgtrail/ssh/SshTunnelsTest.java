@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
@@ -117,9 +118,12 @@ class SshTunnelsTest {
         .isInstanceOfSatisfying(SshTunnelException.class,
             e -> assertThat(e.reason()).isEqualTo(SshTunnelException.Reason.HOST_KEY_MISMATCH));
 
+    ConnectionSettings ordersRoute = orders.route(database);
     tunnels.release("shop/orders");
 
     assertThat(orders.isConnected()).isFalse();
+    assertThatThrownBy(() -> PgConnections.open(ordersRoute)).as("the released tunnel's port")
+        .isInstanceOf(PgConnectException.class);
     assertThat(invoices.isConnected()).isTrue();
     assertThat(invoices.client().isStarted()).isTrue();
     try (Connection c = PgConnections.open(invoices.route(database))) {
