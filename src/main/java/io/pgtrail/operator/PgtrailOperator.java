@@ -95,7 +95,8 @@ public final class PgtrailOperator implements AutoCloseable {
    * ready too: it must not block a rolling update of the operator, whose old replica only lets the Lease go
    * when it stops.
    */
-  private Probe readiness() {
+  /** What {@code /readyz} answers: ready when leading with every event source healthy, or standing by. */
+  public Probe readiness() {
     if (!leading.get()) {
       return Probe.ok("ready (standby: another replica holds the leader Lease)");
     }
@@ -141,10 +142,6 @@ public final class PgtrailOperator implements AutoCloseable {
 
   public int httpPort() {
     return http.port();
-  }
-
-  public Operator josdk() {
-    return operator;
   }
 
   /** True while this replica holds the leader Lease (always, without leader election). */
