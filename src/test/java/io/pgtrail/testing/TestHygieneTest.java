@@ -33,6 +33,11 @@ import org.opentest4j.TestAbortedException;
  *       (reconciliations, log lines, a marker) and then assert instead.
  *   <li>{@code SHORT_AWAIT}: an {@code atMost} literal under {@value #MIN_AWAIT_SECONDS} s: too tight for a
  *       shared 2-core machine (a generous bound costs nothing when the condition holds early).
+ *   <li>{@code SWALLOWED_ASSERTION}: {@code catch (AssertionError|Error|Throwable ...)}, which can turn a failed
+ *       assertion into a pass.
+ *   <li>{@code SOFT_NOT_ASSERTED}: {@code new SoftAssertions()} in a file that never calls {@code assertAll()}.
+ *   <li>{@code DISABLED}: {@code @Disabled}; a test that cannot run here is skipped by an assumption with the
+ *       reason ({@link Prerequisites}), never switched off.
  * </ul>
  */
 class TestHygieneTest {
@@ -65,6 +70,10 @@ class TestHygieneTest {
       "\\batMost\\s*\\(\\s*(?:java\\.time\\.)?Duration\\.of(Millis|Seconds)\\s*\\(\\s*([0-9_]+)\\s*\\)");
   private static final Pattern CLOCK = Pattern.compile(
       "\\bSystem\\.nanoTime\\s*\\(|\\bSystem\\.currentTimeMillis\\s*\\(|\\bDuration\\.between\\s*\\(");
+  private static final Pattern SWALLOWED = Pattern.compile("\\bcatch\\s*\\((?:[\\w.]+\\s*\\|\\s*)*"
+      + "(?:java\\.lang\\.)?(AssertionError|Error|Throwable)\\b");
+  private static final Pattern SOFT = Pattern.compile("\\bnew\\s+SoftAssertions\\s*\\(");
+  private static final Pattern DISABLED = Pattern.compile("@(?:org\\.junit\\.jupiter\\.api\\.)?Disabled\\b");
   private static final Pattern ASSERTION = Pattern.compile("\\bassert\\w*\\s*\\(");
   private static final Pattern ASSIGNMENT = Pattern.compile("(\\w+)\\s*=(?!=)([^;]*)");
 
@@ -113,11 +122,16 @@ class TestHygieneTest {
         "    await().atMost(Duration.ofSeconds(5)).until(x);",                            // 12
         "    await().atMost(java.time.Duration.ofMillis(800)).until(x);",                 // 13
         "    assertTrue(System.currentTimeMillis() > deadline);",                         // 14
+        "    try { check(); } catch (AssertionError e) { log(e); }",                      // 15
+        "    try { check(); } catch (IOException | Throwable e) { }",                     // 16
+        "    SoftAssertions softly = new SoftAssertions();",                              // 17
         "  }",
+        "  @Disabled(\"flaky\") @Test void u() {}",                                     // 19
         "}");
     assertThat(scan("Sample.java", sample)).extracting(f -> f.line() + " " + f.rule()).containsExactly(
         "3 SLEEP", "4 SLEEP", "5 ASSERT_TIMEOUT", "8 ELAPSED_ASSERT", "10 ELAPSED_ASSERT", "11 DURING",
-        "12 SHORT_AWAIT", "13 SHORT_AWAIT", "14 ELAPSED_ASSERT");
+        "12 SHORT_AWAIT", "13 SHORT_AWAIT", "14 ELAPSED_ASSERT", "15 SWALLOWED_ASSERTION", "16 SWALLOWED_ASSERTION",
+        "17 SOFT_NOT_ASSERTED", "19 DISABLED");
   }
 
   @Test
@@ -138,6 +152,9 @@ class TestHygieneTest {
         "    assertThat(rows).isEqualTo(expected);",
         "    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(x);",
         "    await().atMost(Duration.ofMinutes(1)).until(x);",
+        "    try { run(); } catch (IOException | RuntimeException e) { throw e; }",
+        "    SoftAssertions softly = new SoftAssertions();",
+        "    softly.assertAll();",
         "  }",
         "}");
     assertThat(scan("Sample.java", sample)).isEmpty();
@@ -178,6 +195,11 @@ class TestHygieneTest {
     find(findings, name, code, lines, SLEEP, "SLEEP");
     find(findings, name, code, lines, ASSERT_TIMEOUT, "ASSERT_TIMEOUT");
     find(findings, name, code, lines, DURING, "DURING");
+    find(findings, name, code, lines, SWALLOWED, "SWALLOWED_ASSERTION");
+    find(findings, name, code, lines, DISABLED, "DISABLED");
+    if (!code.contains(".assertAll(")) {
+      find(findings, name, code, lines, SOFT, "SOFT_NOT_ASSERTED");
+    }
     Matcher atMost = AT_MOST.matcher(code);
     while (atMost.find()) {
       long amount = Long.parseLong(atMost.group(2).replace("_", ""));
