@@ -67,7 +67,8 @@ class TestHygieneTest {
   private static final Pattern ASSERT_TIMEOUT = Pattern.compile("\\bassertTimeout(Preemptively)?\\s*\\(");
   private static final Pattern DURING = Pattern.compile("\\.during\\s*\\(");
   private static final Pattern AT_MOST = Pattern.compile(
-      "\\batMost\\s*\\(\\s*(?:java\\.time\\.)?Duration\\.of(Millis|Seconds)\\s*\\(\\s*([0-9_]+)\\s*\\)");
+      "\\batMost\\s*\\(\\s*(?:(?:java\\.time\\.)?Duration\\.of(Millis|Seconds)\\s*\\(\\s*([0-9_]+)\\s*\\)"
+          + "|([0-9_]+)L?\\s*,\\s*(?:java\\.util\\.concurrent\\.)?(?:TimeUnit\\.)?(MILLISECONDS|SECONDS)\\b)");
   private static final Pattern CLOCK = Pattern.compile(
       "\\bSystem\\.nanoTime\\s*\\(|\\bSystem\\.currentTimeMillis\\s*\\(|\\bDuration\\.between\\s*\\(");
   private static final Pattern SWALLOWED = Pattern.compile("\\bcatch\\s*\\((?:[\\w.]+\\s*\\|\\s*)*"
@@ -120,7 +121,7 @@ class TestHygieneTest {
         "    assertThat(Duration.between(start, Instant.now())).isLessThan(TEN);",       // 10
         "    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30)).until(x);", // 11
         "    await().atMost(Duration.ofSeconds(5)).until(x);",                            // 12
-        "    await().atMost(java.time.Duration.ofMillis(800)).until(x);",                 // 13
+        "    await().atMost(java.time.Duration.ofMillis(800)).atMost(3, SECONDS).until(x);", // 13
         "    assertTrue(System.currentTimeMillis() > deadline);",                         // 14
         "    try { check(); } catch (AssertionError e) { log(e); }",                      // 15
         "    try { check(); } catch (IOException | Throwable e) { }",                     // 16
@@ -130,7 +131,7 @@ class TestHygieneTest {
         "}");
     assertThat(scan("Sample.java", sample)).extracting(f -> f.line() + " " + f.rule()).containsExactly(
         "3 SLEEP", "4 SLEEP", "5 ASSERT_TIMEOUT", "8 ELAPSED_ASSERT", "10 ELAPSED_ASSERT", "11 DURING",
-        "12 SHORT_AWAIT", "13 SHORT_AWAIT", "14 ELAPSED_ASSERT", "15 SWALLOWED_ASSERTION", "16 SWALLOWED_ASSERTION",
+        "12 SHORT_AWAIT", "13 SHORT_AWAIT", "13 SHORT_AWAIT", "14 ELAPSED_ASSERT", "15 SWALLOWED_ASSERTION", "16 SWALLOWED_ASSERTION",
         "17 SOFT_NOT_ASSERTED", "19 DISABLED");
   }
 
@@ -151,7 +152,7 @@ class TestHygieneTest {
         "    System.out.printf(\"took %d ms%n\", (System.nanoTime() - started) / 1_000_000);",
         "    assertThat(rows).isEqualTo(expected);",
         "    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(x);",
-        "    await().atMost(Duration.ofMinutes(1)).until(x);",
+        "    await().atMost(Duration.ofMinutes(1)).atMost(30, TimeUnit.SECONDS).until(x);",
         "    try { run(); } catch (IOException | RuntimeException e) { throw e; }",
         "    SoftAssertions softly = new SoftAssertions();",
         "    softly.assertAll();",
@@ -202,8 +203,10 @@ class TestHygieneTest {
     }
     Matcher atMost = AT_MOST.matcher(code);
     while (atMost.find()) {
-      long amount = Long.parseLong(atMost.group(2).replace("_", ""));
-      long seconds = atMost.group(1).equals("Millis") ? amount / 1000 : amount;
+      boolean duration = atMost.group(2) != null;
+      long amount = Long.parseLong((duration ? atMost.group(2) : atMost.group(3)).replace("_", ""));
+      String unit = duration ? atMost.group(1) : atMost.group(4);
+      long seconds = unit.equals("Millis") || unit.equals("MILLISECONDS") ? amount / 1000 : amount;
       if (seconds < MIN_AWAIT_SECONDS) {
         findings.add(finding(name, code, lines, atMost.start(), "SHORT_AWAIT"));
       }
