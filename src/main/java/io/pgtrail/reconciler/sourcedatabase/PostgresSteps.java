@@ -124,7 +124,7 @@ final class PostgresSteps {
 
   boolean ensurePublicationAndSlot(SourceRun run) throws SQLException {
     ManagedRole role = null;
-    if (SourceValidation.managedRole(run.source.getSpec())) {
+    if (run.managedRoleName != null) {
       role = credentials.ensureManagedRoleSecret(run);
     }
     Optional<String> lostSlotPosition = reportedSlotNowMissing(run);

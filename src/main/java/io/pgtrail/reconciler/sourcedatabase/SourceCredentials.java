@@ -70,8 +70,7 @@ final class SourceCredentials {
   /** The generated password lives only in this operator-owned Secret; it is created once and kept. */
   ManagedRole ensureManagedRoleSecret(SourceRun run) {
     String secretName = Names.child(run.name(), MANAGED_ROLE_SUFFIX);
-    String roleName = run.source.getSpec().credentials.roleName != null
-        ? run.source.getSpec().credentials.roleName : run.slot;
+    String roleName = run.managedRoleName;
     Secret existing = caches.get().secrets().get(run.namespace(), secretName).orElse(null);
     Optional<String> password = SecretData.value(existing, "password");
     if (existing == null || password.isEmpty() || !roleName.equals(SecretData.value(existing, "username").orElse(""))) {

@@ -30,6 +30,8 @@ final class SourceRun implements AutoCloseable {
   Provider provider;
   String publication;
   String slot;
+  /** The role the operator creates with credentials.mode managedRole; null with provided credentials. */
+  String managedRoleName;
   TrackingUnion tracking;
   ConnectionSettings admin;
   WorkerResources.Endpoint workerSource;
