@@ -2,8 +2,8 @@ package io.pgtrail.cli;
 
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingScope;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupRequest;
-import io.pgtrail.postgres.preflight.Provider;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;

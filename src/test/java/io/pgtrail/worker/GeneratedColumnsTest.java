@@ -2,18 +2,18 @@ package io.pgtrail.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrail.postgres.catalog.GeneratedColumns;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
-import io.pgtrail.postgres.plan.GeneratedColumns;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupExecutor;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.preflight.CheckId;
 import io.pgtrail.postgres.preflight.CheckResult;
 import io.pgtrail.postgres.preflight.CheckStatus;
 import io.pgtrail.postgres.preflight.Preflight;
-import io.pgtrail.postgres.preflight.Provider;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

@@ -1,6 +1,5 @@
 package io.pgtrail.postgres.catalog;
 
-import io.pgtrail.postgres.plan.GeneratedColumns;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;

@@ -1,5 +1,6 @@
 package io.pgtrail.postgres.plan;
 
+import io.pgtrail.postgres.catalog.GeneratedColumns;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.TrackingSql;
 

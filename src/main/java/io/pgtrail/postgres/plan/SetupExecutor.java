@@ -4,8 +4,7 @@ import io.pgtrail.postgres.catalog.Catalog;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.ScopeResolution;
-import io.pgtrail.postgres.preflight.CheckId;
-import io.pgtrail.postgres.preflight.Preflight;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -64,8 +63,8 @@ public final class SetupExecutor {
     try {
       StatementRunner.Outcome outcome = runner.runStep(step.sql());
       warnings.addAll(outcome.warnings());
-      if (outcome.rows() > 0 && step.sql().startsWith(SetupSql.createSlot(request.slot()).inline())) {
-        runner.record(SetupSql.createSlot(request.slot()).inline());
+      if (outcome.rows() > 0 && step.sql().startsWith(ReplicationSlots.createSlot(request.slot()).inline())) {
+        runner.record(ReplicationSlots.createSlot(request.slot()).inline());
       }
     } catch (PSQLException e) {
       if (e.getServerErrorMessage() != null && "Conflict".equals(e.getServerErrorMessage().getHint())) {
@@ -83,13 +82,13 @@ public final class SetupExecutor {
   /** What the plan cannot decide for itself: a server too old, a scope naming what does not exist, a provider rule. */
   private Catalog.ServerFacts refuseWhatCannotWork() throws SQLException, SetupException {
     Catalog.ServerFacts server = Catalog.server(connection);
-    if (server.major() < Preflight.MIN_SERVER_MAJOR) {
-      throw new SetupException(CheckId.SERVER_VERSION.reason(),
-          "PostgreSQL " + server.version() + " is too old: pgtrail needs " + Preflight.MIN_SERVER_MAJOR + " or newer");
+    if (server.major() < SetupPlan.MIN_SERVER_MAJOR) {
+      throw new SetupException(SetupException.UNSUPPORTED_VERSION,
+          "PostgreSQL " + server.version() + " is too old: pgtrail needs " + SetupPlan.MIN_SERVER_MAJOR + " or newer");
     }
     ScopeResolution scope = ScopeResolution.resolve(connection, request.scope());
     if (!scope.valid()) {
-      throw new SetupException(CheckId.TRACKED_TABLES.reason(), "tracking scope names what does not exist: "
+      throw new SetupException(SetupException.TRACKED_TABLES_INVALID, "tracking scope names what does not exist: "
           + (scope.missingSchemas().isEmpty() ? "" : "schemas " + scope.missingSchemas() + " ")
           + (scope.missingTables().isEmpty() ? "" : "tables " + scope.missingTables()));
     }

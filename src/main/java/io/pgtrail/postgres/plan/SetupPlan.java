@@ -1,10 +1,12 @@
 package io.pgtrail.postgres.plan;
 
 import io.pgtrail.postgres.catalog.Catalog;
+import io.pgtrail.postgres.catalog.GeneratedColumns;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingSql;
 import io.pgtrail.postgres.slots.FailoverSlots;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +18,8 @@ import java.util.List;
  * left and why); every problem that must not stop the rest becomes a {@code WARNING pgtrail: ...}.
  */
 public final class SetupPlan {
+  /** The oldest PostgreSQL major pgtrail sets up (pgoutput protocol 2, logical messages). */
+  public static final int MIN_SERVER_MAJOR = 14;
   /** Prefix of the NOTICE that reports one executed change. */
   public static final String DID = "pgtrail: did: ";
   /** Prefix of the NOTICE that reports something teardown left in place, with the reason. */
@@ -43,7 +47,7 @@ public final class SetupPlan {
     steps.add(new Step("Publication " + Identifiers.quote(r.publication())
         + " (a table list, publish_via_partition_root), marked as pgtrail's", publication(r), false));
     steps.add(new Step("PostgreSQL 18: FULL that pgtrail set goes back to DEFAULT on tables with virtual generated"
-        + " columns and a primary key", GeneratedColumns.keepFullOffVirtualColumnsStep(r.publication()), false));
+        + " columns and a primary key", keepFullOffVirtualColumnsStep(r.publication()), false));
     steps.add(new Step("REPLICA IDENTITY FULL on tracked tables and their partitions where it is DEFAULT"
         + " (recorded in the marker; USING INDEX and NOTHING stay as chosen)", replicaIdentity(r), false));
     steps.add(new Step("Publication members: tracked tables whose writes publishing cannot break",
@@ -361,9 +365,9 @@ public final class SetupPlan {
 
   private static String slot(SetupRequest r) {
     if (r.failoverSlot()) {
-      return FailoverSlots.createSlotStep(r.slot());
+      return createSlotStep(r.slot());
     }
-    return SetupSql.createSlot(r.slot()).inline()
+    return ReplicationSlots.createSlot(r.slot()).inline()
         + "\n  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = "
         + Identifiers.literal(r.slot()) + ")";
   }
@@ -475,5 +479,55 @@ public final class SetupPlan {
               + " retained (reclaimPolicy retain, or no --drop); REPLICA IDENTITY FULL kept")).append(";\n");
     }
     return b.append("END\n").append(DO).toString();
+  }
+
+  /**
+   * The setup plan's slot step with failover: on PostgreSQL 17+ the slot is created with failover, before
+   * that plainly; decided at run time, as the printed script is built without a server. Nothing when the slot
+   * exists. Announces what it did as the plan's other steps do.
+   */
+  private static String createSlotStep(String slot) {
+    String failover = ReplicationSlots.createFailoverSlot(slot).inline();
+    String plain = ReplicationSlots.createSlot(slot).inline();
+    return "DO $do$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = "
+        + Identifiers.literal(slot) + ") THEN\n"
+        + "    -- failover: standbys with sync_replication_slots = on keep the slot across a promotion\n"
+        + "    IF current_setting('server_version_num')::int >= " + FailoverSlots.FIRST_MAJOR * 10000 + " THEN\n"
+        + "      PERFORM " + failover.substring("SELECT ".length()) + ";\n"
+        + "      RAISE NOTICE '" + DID + "%', " + Identifiers.literal(failover) + ";\n"
+        + "    ELSE\n"
+        + "      PERFORM " + plain.substring("SELECT ".length()) + ";\n"
+        + "      RAISE NOTICE '" + DID + "%', " + Identifiers.literal(plain) + ";\n"
+        + "    END IF;\n  END IF;\nEND\n$do$";
+  }
+
+  /**
+   * The plan's step on PostgreSQL 18: REPLICA IDENTITY FULL that pgtrail set (the marker lists it) goes back to
+   * DEFAULT on tables that now have a virtual generated column and a primary key, so they stay tracked (key-only
+   * before images) instead of being left out. Guarded like the plan's other steps.
+   */
+  private static String keepFullOffVirtualColumnsStep(String publication) {
+    return "DO $do$\nDECLARE\n  t record;\n  stmt text;\n  marker jsonb;\nBEGIN\n"
+        + "  IF current_setting('server_version_num')::int < " + GeneratedColumns.FIRST_MAJOR * 10000 + " THEN\n    RETURN;\n  END IF;\n"
+        + "  PERFORM pg_catalog.set_config('lock_timeout', '" + SETUP_LOCK_TIMEOUT + "', true);\n"
+        + readMarker(publication)
+        + "  FOR t IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
+        + "      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        + "    WHERE c.relreplident = 'f' AND NOT " + GeneratedColumns.withoutVirtualColumns("c") + "\n"
+        + "      AND EXISTS (SELECT 1 FROM pg_catalog.pg_index pk WHERE pk.indrelid = c.oid AND pk.indisprimary)\n"
+        + "      AND COALESCE(marker -> 'replicaIdentityFull', '[]') @> jsonb_build_array(jsonb_build_array(n.nspname,"
+        + " c.relname))\n"
+        + "  LOOP\n"
+        + "    BEGIN\n"
+        + "      stmt := format('ALTER TABLE %I.%I REPLICA IDENTITY DEFAULT', t.nspname, t.relname);\n"
+        + "      EXECUTE stmt;\n"
+        + "      RAISE NOTICE '" + DID + "%', stmt;\n"
+        + "    EXCEPTION WHEN OTHERS THEN\n"
+        + "      RAISE WARNING 'pgtrail: cannot set REPLICA IDENTITY DEFAULT on %.%: %', quote_ident(t.nspname),"
+        + " quote_ident(t.relname), SQLERRM\n"
+        + "        USING HINT = 'PostgreSQL 18 rejects UPDATE and DELETE on a published table whose REPLICA IDENTITY FULL"
+        + " holds a virtual generated column; the table stays out of tracking until its identity is DEFAULT.';\n"
+        + "    END;\n"
+        + "  END LOOP;\nEND\n$do$";
   }
 }

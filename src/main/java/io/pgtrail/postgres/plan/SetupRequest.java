@@ -2,7 +2,6 @@ package io.pgtrail.postgres.plan;
 
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.TrackingScope;
-import io.pgtrail.postgres.preflight.Provider;
 
 /**
  * Everything setup needs to know: names, provider, scope, options, and who owns what it creates

@@ -3,7 +3,7 @@ package io.pgtrail.postgres.plan;
 import io.pgtrail.postgres.catalog.Catalog;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
-import io.pgtrail.postgres.preflight.Provider;
+import io.pgtrail.postgres.catalog.Sql;
 import io.pgtrail.postgres.slots.FailoverSlots;
 import java.util.List;
 
@@ -19,22 +19,6 @@ public final class SetupSql {
 
   private SetupSql() {}
 
-  /** A statement with bound parameters. */
-  public record Sql(String text, List<String> params) {
-    public Sql {
-      params = List.copyOf(params);
-    }
-
-    /** The statement with parameters inlined as literals: for scripts a person reads and runs. */
-    public String inline() {
-      String out = text;
-      for (String p : params) {
-        int at = out.indexOf('?');
-        out = out.substring(0, at) + Identifiers.literal(p) + out.substring(at + 1);
-      }
-      return out;
-    }
-  }
 
   // ---- roles -------------------------------------------------------------------------------
 
@@ -121,24 +105,6 @@ public final class SetupSql {
         + "END\n";
   }
 
-  // ---- slot --------------------------------------------------------------------------------
-
-  public static Sql createSlot(String slot) {
-    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput')", List.of(slot));
-  }
-
-  /**
-   * The slot with {@code failover} on (PostgreSQL 17+): standbys with {@code sync_replication_slots} keep a
-   * copy, so it survives a promotion. Arguments: name, plugin, temporary, two-phase, failover.
-   */
-  public static Sql createFailoverSlot(String slot) {
-    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)", List.of(slot));
-  }
-
-  /** The slot as {@code failover} asks for it on a server of {@code major}: failover only where supported. */
-  public static Sql createSlot(String slot, boolean failover, int major) {
-    return failover && FailoverSlots.supported(major) ? createFailoverSlot(slot) : createSlot(slot);
-  }
 
   public static Sql dropSlot(String slot) {
     return new Sql("SELECT pg_drop_replication_slot(?)", List.of(slot));

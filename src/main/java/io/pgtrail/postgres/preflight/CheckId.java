@@ -1,10 +1,11 @@
 package io.pgtrail.postgres.preflight;
 
+import io.pgtrail.postgres.plan.SetupException;
 import java.util.Locale;
 
 /** The preflight checks, in the order they run; each names the condition reason it fails with. */
 public enum CheckId {
-  SERVER_VERSION("UnsupportedVersion", "server version"),
+  SERVER_VERSION(SetupException.UNSUPPORTED_VERSION, "server version"),
   WAL_LEVEL("WalLevelNotLogical", "wal_level"),
   REPLICATION_PRIVILEGE("MissingReplicationPrivilege", "replication right"),
   REPLICATION_SLOTS("NoFreeReplicationSlots", "free replication slots"),
@@ -13,7 +14,7 @@ public enum CheckId {
   PUBLICATION_PRIVILEGE("MissingPublicationPrivilege", "right to create the publication"),
   TABLE_OWNERSHIP("NotTableOwner", "ownership of tracked tables"),
   EVENT_TRIGGER_PRIVILEGE("MissingEventTriggerPrivilege", "right to create event triggers"),
-  TRACKED_TABLES("TrackedTablesInvalid", "tracked tables"),
+  TRACKED_TABLES(SetupException.TRACKED_TABLES_INVALID, "tracked tables"),
   PRIMARY_KEYS("TablesWithoutPrimaryKey", "primary keys"),
   VIRTUAL_GENERATED_COLUMNS("VirtualGeneratedColumns", "virtual generated columns"),
   WAL_RETENTION_LIMIT("UnboundedWalRetention", "WAL retention limit"),

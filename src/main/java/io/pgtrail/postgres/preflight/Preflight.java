@@ -1,12 +1,14 @@
 package io.pgtrail.postgres.preflight;
 
 import io.pgtrail.postgres.catalog.Catalog;
+import io.pgtrail.postgres.catalog.GeneratedColumns;
 import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.ScopeResolution;
 import io.pgtrail.postgres.connect.ConnectionSettings;
-import io.pgtrail.postgres.plan.GeneratedColumns;
 import io.pgtrail.postgres.plan.OwnerMarker;
+import io.pgtrail.postgres.plan.Provider;
+import io.pgtrail.postgres.plan.SetupPlan;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.slots.FailoverSlots;
 import io.pgtrail.postgres.slots.ReplicationSlots;
@@ -24,7 +26,6 @@ import java.util.stream.Collectors;
  * not, in the words of the hosting provider. Reads the catalog only; changes nothing.
  */
 public final class Preflight {
-  public static final int MIN_SERVER_MAJOR = 14;
   private static final int LISTED = 5;
 
   private final Connection connection;
@@ -74,9 +75,9 @@ public final class Preflight {
   }
 
   private CheckResult serverVersion(Catalog.ServerFacts server) {
-    if (server.major() < MIN_SERVER_MAJOR) {
+    if (server.major() < SetupPlan.MIN_SERVER_MAJOR) {
       return CheckResult.failed(CheckId.SERVER_VERSION, "PostgreSQL " + server.version(),
-          "pgtrail needs PostgreSQL " + MIN_SERVER_MAJOR + " or newer: upgrade the server.");
+          "pgtrail needs PostgreSQL " + SetupPlan.MIN_SERVER_MAJOR + " or newer: upgrade the server.");
     }
     return CheckResult.ok(CheckId.SERVER_VERSION, "PostgreSQL " + server.version());
   }

@@ -1,6 +1,7 @@
 package io.pgtrail.postgres.preflight;
 
 import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.plan.Provider;
 
 /** Fix-it texts per hosting provider, taken from the source-database guide. */
 final class ProviderGuide {

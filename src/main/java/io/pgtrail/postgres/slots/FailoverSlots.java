@@ -1,8 +1,6 @@
 package io.pgtrail.postgres.slots;
 
 import io.pgtrail.postgres.catalog.Identifiers;
-import io.pgtrail.postgres.plan.SetupPlan;
-import io.pgtrail.postgres.plan.SetupSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -187,26 +185,6 @@ public final class FailoverSlots {
     }
     return new Readiness(true, slotState + "; synchronized_standby_slots = "
         + String.join(", ", standbys.synchronizedStandbySlots()), "");
-  }
-
-  /**
-   * The setup plan's slot step with failover: on PostgreSQL 17+ the slot is created with failover, before
-   * that plainly; decided at run time, as the printed script is built without a server. Nothing when the slot
-   * exists. Announces what it did as the plan's other steps do.
-   */
-  public static String createSlotStep(String slot) {
-    String failover = SetupSql.createFailoverSlot(slot).inline();
-    String plain = SetupSql.createSlot(slot).inline();
-    return "DO $do$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = "
-        + Identifiers.literal(slot) + ") THEN\n"
-        + "    -- failover: standbys with sync_replication_slots = on keep the slot across a promotion\n"
-        + "    IF current_setting('server_version_num')::int >= " + FIRST_MAJOR * 10000 + " THEN\n"
-        + "      PERFORM " + failover.substring("SELECT ".length()) + ";\n"
-        + "      RAISE NOTICE '" + SetupPlan.DID + "%', " + Identifiers.literal(failover) + ";\n"
-        + "    ELSE\n"
-        + "      PERFORM " + plain.substring("SELECT ".length()) + ";\n"
-        + "      RAISE NOTICE '" + SetupPlan.DID + "%', " + Identifiers.literal(plain) + ";\n"
-        + "    END IF;\n  END IF;\nEND\n$do$";
   }
 
   /** The full recipe: the primary half can be checked from here, the standby half cannot. */

@@ -1,11 +1,12 @@
 package io.pgtrail.postgres.slots;
 
 import io.pgtrail.postgres.catalog.Identifiers;
-import io.pgtrail.postgres.plan.SetupSql;
+import io.pgtrail.postgres.catalog.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 
 /** Logical replication slots: existence, creation and the facts worth reporting. */
@@ -69,7 +70,7 @@ public final class ReplicationSlots {
       return false;
     }
     // failover where supported, as setup creates it: a worker that recreates the slot must not lose that
-    SetupSql.Sql create = SetupSql.createSlot(slot, true, c.getMetaData().getDatabaseMajorVersion());
+    Sql create = createSlot(slot, true, c.getMetaData().getDatabaseMajorVersion());
     try (PreparedStatement ps = c.prepareStatement(create.text())) {
       ps.setString(1, slot);
       ps.execute();
@@ -87,5 +88,22 @@ public final class ReplicationSlots {
       ps.execute();
     }
     return true;
+  }
+
+  public static Sql createSlot(String slot) {
+    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput')", List.of(slot));
+  }
+
+  /**
+   * The slot with {@code failover} on (PostgreSQL 17+): standbys with {@code sync_replication_slots} keep a
+   * copy, so it survives a promotion. Arguments: name, plugin, temporary, two-phase, failover.
+   */
+  public static Sql createFailoverSlot(String slot) {
+    return new Sql("SELECT pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)", List.of(slot));
+  }
+
+  /** The slot as {@code failover} asks for it on a server of {@code major}: failover only where supported. */
+  public static Sql createSlot(String slot, boolean failover, int major) {
+    return failover && FailoverSlots.supported(major) ? createFailoverSlot(slot) : createSlot(slot);
   }
 }

@@ -7,7 +7,7 @@ import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.api.v1alpha1.SslModeSpec;
 import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.catalog.Identifiers;
-import io.pgtrail.postgres.preflight.Provider;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.reconciler.support.Names;
 import java.util.ArrayList;
 import java.util.List;

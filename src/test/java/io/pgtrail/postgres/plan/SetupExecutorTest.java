@@ -11,7 +11,6 @@ import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.preflight.CheckId;
 import io.pgtrail.postgres.preflight.CheckStatus;
 import io.pgtrail.postgres.preflight.Preflight;
-import io.pgtrail.postgres.preflight.Provider;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

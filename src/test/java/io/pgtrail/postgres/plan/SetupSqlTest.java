@@ -3,9 +3,10 @@ package io.pgtrail.postgres.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtrail.postgres.catalog.QualifiedName;
+import io.pgtrail.postgres.catalog.Sql;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.catalog.TrackingSql;
-import io.pgtrail.postgres.preflight.Provider;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -90,7 +91,7 @@ class SetupSqlTest {
 
   @Test
   void slotStatementsBindTheName() {
-    SetupSql.Sql create = SetupSql.createSlot("s1");
+    Sql create = ReplicationSlots.createSlot("s1");
     assertThat(create.text()).isEqualTo("SELECT pg_create_logical_replication_slot(?, 'pgoutput')");
     assertThat(create.params()).containsExactly("s1");
     assertThat(create.inline()).isEqualTo("SELECT pg_create_logical_replication_slot('s1', 'pgoutput')");

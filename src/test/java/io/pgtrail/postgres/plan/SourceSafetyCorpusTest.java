@@ -6,7 +6,6 @@ import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
-import io.pgtrail.postgres.preflight.Provider;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.SqlScript;

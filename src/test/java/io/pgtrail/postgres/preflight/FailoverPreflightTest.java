@@ -6,6 +6,7 @@ import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupExecutor;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.plan.SetupScripts;

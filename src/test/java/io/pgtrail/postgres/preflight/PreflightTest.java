@@ -7,6 +7,7 @@ import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.postgres.catalog.TrackingScope;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.postgres.plan.SetupScripts;
 import io.pgtrail.postgres.plan.SetupSql;
 import io.pgtrail.postgres.preflight.CheckId;
-import io.pgtrail.postgres.preflight.Provider;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -25,11 +25,11 @@ class FailoverSlotsTest {
 
   @Test
   void slotIsCreatedWithFailoverOnlyWhereTheServerSupportsIt() {
-    assertThat(SetupSql.createSlot("s1", true, 17).inline())
+    assertThat(ReplicationSlots.createSlot("s1", true, 17).inline())
         .isEqualTo("SELECT pg_create_logical_replication_slot('s1', 'pgoutput', false, false, true)");
-    assertThat(SetupSql.createSlot("s1", true, 18).params()).containsExactly("s1");
-    assertThat(SetupSql.createSlot("s1", true, 16)).isEqualTo(SetupSql.createSlot("s1"));
-    assertThat(SetupSql.createSlot("s1", false, 17)).isEqualTo(SetupSql.createSlot("s1"));
+    assertThat(ReplicationSlots.createSlot("s1", true, 18).params()).containsExactly("s1");
+    assertThat(ReplicationSlots.createSlot("s1", true, 16)).isEqualTo(ReplicationSlots.createSlot("s1"));
+    assertThat(ReplicationSlots.createSlot("s1", false, 17)).isEqualTo(ReplicationSlots.createSlot("s1"));
   }
 
   @Test

@@ -15,7 +15,7 @@ import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.api.v1alpha1.SshTunnelSpec;
 import io.pgtrail.api.v1alpha1.SslModeSpec;
 import io.pgtrail.api.v1alpha1.status.Reason;
-import io.pgtrail.postgres.preflight.Provider;
+import io.pgtrail.postgres.plan.Provider;
 import io.pgtrail.reconciler.sourcedatabase.SourceSpecValidator.FieldError;
 import io.pgtrail.reconciler.sourcedatabase.SourceSpecValidator.Invalid;
 import io.pgtrail.reconciler.sourcedatabase.SourceSpecValidator.ResolvedSource;

@@ -1,4 +1,4 @@
-package io.pgtrail.postgres.preflight;
+package io.pgtrail.postgres.plan;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;

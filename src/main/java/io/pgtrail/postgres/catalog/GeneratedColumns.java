@@ -1,6 +1,5 @@
-package io.pgtrail.postgres.plan;
+package io.pgtrail.postgres.catalog;
 
-import io.pgtrail.postgres.catalog.QualifiedName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -44,35 +43,5 @@ public final class GeneratedColumns {
       }
     }
     return tables;
-  }
-
-  /**
-   * The plan's step on PostgreSQL 18: REPLICA IDENTITY FULL that pgtrail set (the marker lists it) goes back to
-   * DEFAULT on tables that now have a virtual generated column and a primary key, so they stay tracked (key-only
-   * before images) instead of being left out. Guarded like the plan's other steps.
-   */
-  static String keepFullOffVirtualColumnsStep(String publication) {
-    return "DO $do$\nDECLARE\n  t record;\n  stmt text;\n  marker jsonb;\nBEGIN\n"
-        + "  IF current_setting('server_version_num')::int < " + FIRST_MAJOR * 10000 + " THEN\n    RETURN;\n  END IF;\n"
-        + "  PERFORM pg_catalog.set_config('lock_timeout', '" + SetupPlan.SETUP_LOCK_TIMEOUT + "', true);\n"
-        + SetupPlan.readMarker(publication)
-        + "  FOR t IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
-        + "      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-        + "    WHERE c.relreplident = 'f' AND NOT " + withoutVirtualColumns("c") + "\n"
-        + "      AND EXISTS (SELECT 1 FROM pg_catalog.pg_index pk WHERE pk.indrelid = c.oid AND pk.indisprimary)\n"
-        + "      AND COALESCE(marker -> 'replicaIdentityFull', '[]') @> jsonb_build_array(jsonb_build_array(n.nspname,"
-        + " c.relname))\n"
-        + "  LOOP\n"
-        + "    BEGIN\n"
-        + "      stmt := format('ALTER TABLE %I.%I REPLICA IDENTITY DEFAULT', t.nspname, t.relname);\n"
-        + "      EXECUTE stmt;\n"
-        + "      RAISE NOTICE '" + SetupPlan.DID + "%', stmt;\n"
-        + "    EXCEPTION WHEN OTHERS THEN\n"
-        + "      RAISE WARNING 'pgtrail: cannot set REPLICA IDENTITY DEFAULT on %.%: %', quote_ident(t.nspname),"
-        + " quote_ident(t.relname), SQLERRM\n"
-        + "        USING HINT = 'PostgreSQL 18 rejects UPDATE and DELETE on a published table whose REPLICA IDENTITY FULL"
-        + " holds a virtual generated column; the table stays out of tracking until its identity is DEFAULT.';\n"
-        + "    END;\n"
-        + "  END LOOP;\nEND\n$do$";
   }
 }
