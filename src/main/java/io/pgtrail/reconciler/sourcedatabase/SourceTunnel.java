@@ -6,6 +6,7 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.CREDENTIALS_RESOLVED;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
+import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.api.v1alpha1.SshHostKeyPolicySpec;
 import io.pgtrail.api.v1alpha1.SshTunnelSpec;
 import io.pgtrail.api.v1alpha1.status.Reason;
@@ -22,6 +23,7 @@ import io.pgtrail.ssh.SshTunnelSettings;
 import io.pgtrail.ssh.SshTunnels;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -30,8 +32,31 @@ import java.util.function.Supplier;
  * host keys are trusted, the tunnel the operator's connections go through, and the worker's tunnel settings.
  */
 final class SourceTunnel {
+  /**
+   * Which jump host keys are trusted: the one place the host-key policy is decided, for the operator's
+   * tunnel, the tunnel of a deletion's cleanup and (through {@link #workerTunnel}) the worker's.
+   *
+   * @param fingerprint the fingerprint a key must have (spec.sshTunnel.hostKeyFingerprint, else the one pinned
+   *     on first use), or null
+   * @param policy acceptNew only while trust on first use has pinned nothing yet, else strict
+   * @param trustOnFirstUse hostKeyPolicy acceptNew with neither a fingerprint nor known_hosts: the first key
+   *     seen is pinned in status.sshHostKeyFingerprint
+   * @param pinned the key pinned on first use by an earlier run, or null
+   */
+  record JumpHostTrust(String fingerprint, HostKeyPolicy policy, boolean trustOnFirstUse, String pinned) {
+    static JumpHostTrust of(SshTunnelSpec spec, String knownHosts, SourceDatabaseStatus status) {
+      boolean trustOnFirstUse = spec.hostKeyPolicy == SshHostKeyPolicySpec.ACCEPT_NEW
+          && spec.hostKeyFingerprint == null && knownHosts == null;
+      String pinned = trustOnFirstUse && status != null ? status.sshHostKeyFingerprint : null;
+      String fingerprint = spec.hostKeyFingerprint != null ? spec.hostKeyFingerprint : pinned;
+      HostKeyPolicy policy = trustOnFirstUse && pinned == null ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT;
+      return new JumpHostTrust(fingerprint, policy, trustOnFirstUse, pinned);
+    }
+  }
+
   /** Annotation whose new value makes the operator generate a new SSH key pair for the source. */
   static final String ROTATE_SSH_KEY = "pgtrail.io/rotate-ssh-key";
+  static final String KEY_SECRET_SUFFIX = "ssh-key";
 
   private final SourceAccess access;
   private final OwnedResources owned;
@@ -58,27 +83,21 @@ final class SourceTunnel {
     try {
       SshKeyPair key = ensureSshKey(run);
       run.status.sshPublicKey = key.publicKeyLine();
-      String knownHosts = access.caCertificate(run.namespace(), "spec.sshTunnel.knownHostsSecretRef",
-          spec.knownHostsSecretRef);
-      boolean trustOnFirstUse = spec.hostKeyPolicy == SshHostKeyPolicySpec.ACCEPT_NEW && spec.hostKeyFingerprint == null
-          && knownHosts == null;
-      String pinned = trustOnFirstUse && run.source.getStatus() != null
-          ? run.source.getStatus().sshHostKeyFingerprint : null;
-      String fingerprint = spec.hostKeyFingerprint != null ? spec.hostKeyFingerprint : pinned;
-      HostKeyPolicy policy = trustOnFirstUse && pinned == null ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT;
-      SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
-          key.privateKeyText(), knownHosts, fingerprint, policy);
+      String knownHosts = knownHosts(run.source);
+      JumpHostTrust trust = JumpHostTrust.of(spec, knownHosts, run.source.getStatus());
+      SshTunnelSettings settings = settings(spec, key.privateKeyText(), knownHosts, trust);
       SshTunnel tunnel = tunnels.acquire(uid, settings, run.admin.host(), run.admin.port());
-      if (trustOnFirstUse) {
-        fingerprint = pinned != null ? pinned : tunnel.hostKey().map(ServerHostKey::fingerprint).orElse(null);
+      String fingerprint = trust.fingerprint();
+      if (trust.trustOnFirstUse()) {
+        fingerprint = trust.pinned() != null ? trust.pinned()
+            : tunnel.hostKey().map(ServerHostKey::fingerprint).orElse(null);
         run.status.sshHostKeyFingerprint = fingerprint;
-        if (pinned == null && fingerprint != null) {
+        if (trust.pinned() == null && fingerprint != null) {
           run.notes.add(new SourceRun.Note(Reason.SSH_HOST_KEY_PINNED, "trusted the jump host key of "
               + spec.host + " on first use and pinned it: " + fingerprint));
         }
       }
-      run.workerTunnel = new WorkerResources.Tunnel(settings.host(), settings.port(), settings.user(),
-          settings.privateKey(), knownHosts, fingerprint);
+      run.workerTunnel = workerTunnel(settings, knownHosts, fingerprint);
       run.admin = tunnel.route(run.admin);
       run.tunnel = tunnel.describe();
       return true;
@@ -98,13 +117,13 @@ final class SourceTunnel {
    * it was generated for.
    */
   private SshKeyPair ensureSshKey(SourceRun run) {
-    String secretName = Names.child(run.name(), "ssh-key");
+    String secretName = Names.child(run.name(), KEY_SECRET_SUFFIX);
     String comment = SshKeyPair.comment(run.namespace(), run.name());
     Secret existing = caches.get().secrets().get(run.namespace(), secretName).orElse(null);
     Optional<String> privateKey = SecretData.value(existing, "ssh-privatekey");
     String rotation = annotation(run.source.getMetadata().getAnnotations(), ROTATE_SSH_KEY);
     String generatedFor = existing == null ? null : annotation(existing.getMetadata().getAnnotations(), ROTATE_SSH_KEY);
-    if (privateKey.isPresent() && java.util.Objects.equals(rotation, generatedFor)) {
+    if (privateKey.isPresent() && Objects.equals(rotation, generatedFor)) {
       return SshKeyPair.parse(privateKey.get(), comment);
     }
     SshKeyPair generated = SshKeyPair.generate(comment);
@@ -138,20 +157,32 @@ final class SourceTunnel {
       return admin;
     }
     String namespace = source.getMetadata().getNamespace();
-    Secret keySecret = caches.get().secrets().get(namespace, Names.child(source.getMetadata().getName(), "ssh-key"))
-        .orElse(null);
+    String keySecretName = Names.child(source.getMetadata().getName(), KEY_SECRET_SUFFIX);
+    Secret keySecret = caches.get().secrets().get(namespace, keySecretName).orElse(null);
     Optional<String> privateKey = SecretData.value(keySecret, "ssh-privatekey");
     if (privateKey.isEmpty()) {
       return admin;
     }
-    String knownHosts = access.caCertificate(namespace, "spec.sshTunnel.knownHostsSecretRef", spec.knownHostsSecretRef);
-    String pinned = source.getStatus() == null ? null : source.getStatus().sshHostKeyFingerprint;
-    String fingerprint = spec.hostKeyFingerprint != null ? spec.hostKeyFingerprint : pinned;
-    HostKeyPolicy policy = fingerprint == null && knownHosts == null && spec.hostKeyPolicy == SshHostKeyPolicySpec.ACCEPT_NEW
-        ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT;
-    SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
-        privateKey.get(), knownHosts, fingerprint, policy);
+    String knownHosts = knownHosts(source);
+    SshTunnelSettings settings = settings(spec, privateKey.get(), knownHosts,
+        JumpHostTrust.of(spec, knownHosts, source.getStatus()));
     return tunnels.acquire(source.getMetadata().getUid(), settings, admin.host(), admin.port()).route(admin);
+  }
+
+  private String knownHosts(SourceDatabase source) throws SourceAccess.MissingSecret {
+    return access.caCertificate(source.getMetadata().getNamespace(), "spec.sshTunnel.knownHostsSecretRef",
+        source.getSpec().sshTunnel.knownHostsSecretRef);
+  }
+
+  static SshTunnelSettings settings(SshTunnelSpec spec, String privateKey, String knownHosts, JumpHostTrust trust) {
+    return new SshTunnelSettings(spec.host, spec.port == null ? SshTunnelSettings.DEFAULT_PORT : spec.port, spec.user,
+        privateKey, knownHosts, trust.fingerprint(), trust.policy());
+  }
+
+  /** The worker trusts what the operator trusted: the same known_hosts, and the fingerprint pinned or given. */
+  static WorkerResources.Tunnel workerTunnel(SshTunnelSettings operator, String knownHosts, String fingerprint) {
+    return new WorkerResources.Tunnel(operator.host(), operator.port(), operator.user(), operator.privateKey(),
+        knownHosts, fingerprint);
   }
 
   /** Forgets the tunnel of a deleted source. */
