@@ -39,7 +39,7 @@ final class SourceCredentials {
     this.caches = caches;
   }
 
-  boolean resolveCredentials(SourceRun run) {
+  boolean resolve(SourceRun run) {
     SourceDatabaseSpec spec = run.source.getSpec();
     try {
       SourceAccess.Credentials admin = access.credentials(run.namespace(), "spec.connection.credentialsSecretRef",
@@ -61,8 +61,7 @@ final class SourceCredentials {
           "credentials for user " + admin.user() + " and the destination are available");
       return true;
     } catch (SourceAccess.MissingSecret e) {
-      run.conditions.setFalse(CREDENTIALS_RESOLVED,
-          (e.keyMissing ? Reason.SECRET_KEY_MISSING : Reason.SECRET_NOT_FOUND).camelCase(), e.getMessage());
+      run.conditions.setFalse(CREDENTIALS_RESOLVED, e.reason().camelCase(), e.getMessage());
       return false;
     }
   }

@@ -89,7 +89,7 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     this.chain = new StepChain(List.of(
         Step.gate("validate", READY, SourceValidation::validate),
         Step.always("resolvePolicies", READY, PolicySelection::resolve),
-        Step.gate("resolveCredentials", CREDENTIALS_RESOLVED, credentials::resolveCredentials),
+        Step.gate("resolveCredentials", CREDENTIALS_RESOLVED, credentials::resolve),
         Step.gate("openTunnel", CONNECTED, tunnel::open),
         Step.gate("connect", CONNECTED, postgres::connect),
         // observe first: slot facts and worker progress whatever the setup steps below say

@@ -102,8 +102,7 @@ final class SourceTunnel {
       run.tunnel = tunnel.describe();
       return true;
     } catch (SourceAccess.MissingSecret e) {
-      run.conditions.setFalse(CREDENTIALS_RESOLVED,
-          (e.keyMissing ? Reason.SECRET_KEY_MISSING : Reason.SECRET_NOT_FOUND).camelCase(), e.getMessage());
+      run.conditions.setFalse(CREDENTIALS_RESOLVED, e.reason().camelCase(), e.getMessage());
       return false;
     } catch (SshTunnelException e) {
       run.conditions.setFalse(CONNECTED, e.reason().camelCase(), "SSH tunnel: " + e.getMessage());

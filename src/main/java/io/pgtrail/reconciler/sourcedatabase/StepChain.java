@@ -23,6 +23,8 @@ record StepChain(List<Step> steps) {
     for (Step step : steps) {
       if (!proceeds(step, run)) {
         run.stoppedBy = step;
+        LOG.debug("{} {}/{}: the chain stopped at step {} ({})", SourceDatabase.class.getSimpleName(),
+            run.namespace(), run.name(), step.name(), step.condition());
         return;
       }
     }
