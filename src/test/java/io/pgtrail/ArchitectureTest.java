@@ -55,6 +55,16 @@ class ArchitectureTest {
   }
 
   @Test
+  void theSharedHealthServerAndBackoffKnowNoProcess() {
+    // observe/ (health and metrics endpoint) and retry/ (backoff) serve the operator, the worker and ssh alike
+    noClasses().that().resideInAnyPackage("io.pgtrail.observe..", "io.pgtrail.retry..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.pgtrail.operator..", "io.pgtrail.reconciler..",
+            "io.pgtrail.worker..", "io.pgtrail.api..", "io.pgtrail.ssh..", "io.pgtrail.postgres..", "io.pgtrail.cli..",
+            "io.pgtrail.demo..", FABRIC8, KUBERNETES_OPERATOR_SDK)
+        .check(production);
+  }
+
+  @Test
   void theApiImportsOnlyTheFabric8ModelAndAnnotations() {
     noClasses().that().resideInAPackage("io.pgtrail.api..")
         .should().dependOnClassesThat().resideInAnyPackage("io.pgtrail.operator..", "io.pgtrail.reconciler..",

@@ -17,7 +17,10 @@ import io.pgtrail.postgres.catalog.TrackingSql;
  *   <li>it changes identity only from DEFAULT to FULL, only on tables the statement created and partitions
  *       it attached; USING INDEX, NOTHING and FULL stay as the user chose;</li>
  *   <li>it is SECURITY DEFINER with a pinned {@code search_path}, so a role that may only create tables still
- *       gets its tables tracked, and nothing in the user's schemas can stand in for a catalog object.</li>
+ *       gets its tables tracked, and nothing in the user's schemas can stand in for a catalog object;</li>
+ *   <li>an in-scope table it could not publish (a lock busy, no usable replica identity, any error) leaves a
+ *       {@link GapMessage} in the statement's own transaction, which the worker writes into the trail as a gap
+ *       record; the message is guarded like every other action.</li>
  * </ul>
  */
 final class EventTriggerSql {
@@ -41,7 +44,7 @@ final class EventTriggerSql {
     boolean trackNew = r.trackNewTables() && r.scope().coversNewTables();
     StringBuilder b = new StringBuilder();
     b.append("DECLARE\n  cand record;\n  rel record;\n  root record;\n  stmt text;\n  is_member boolean;\n")
-        .append("  can_publish boolean;\n  added boolean;\nBEGIN\n")
+        .append("  can_publish boolean;\n  added boolean;\n  gap_schema text;\n  gap_table text;\n  gap_detail text;\nBEGIN\n")
         .append("  -- the DDL below fires this trigger again: one level is enough\n")
         .append("  IF current_setting('pgtrail.tracking_ddl', true) = 'on' THEN\n    RETURN;\n  END IF;\n")
         .append("  PERFORM set_config('pgtrail.tracking_ddl', 'on', true);\n")
@@ -65,6 +68,8 @@ final class EventTriggerSql {
         .append("      SELECT relid, false FROM held\n")
         .append("    ) touched GROUP BY relid ORDER BY bool_or(created) DESC, relid -- identities first, then membership\n")
         .append("  LOOP\n")
+        .append("    -- set once this table should be in the publication and may not be: a gap if the block fails\n")
+        .append("    gap_schema := NULL;\n    gap_table := NULL;\n    gap_detail := NULL;\n")
         .append("    BEGIN\n")
         .append("      SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relpersistence, c.relispartition\n")
         .append("        INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cand.relid;\n")
@@ -102,18 +107,23 @@ final class EventTriggerSql {
         .append(" identity, and publishing it would make its UPDATE and DELETE fail', quote_ident(root.nspname),")
         .append(" quote_ident(root.relname)\n")
         .append("            USING HINT = 'Give it a primary key or REPLICA IDENTITY FULL; the next setup run tracks it again.';\n")
+        .append(gapTarget("no usable replica identity: taken out of the publication"))
         .append("        END IF;\n");
     if (trackNew) {
       b.append("      ELSIF NOT is_member AND root.in_scope AND can_publish THEN\n")
+          .append("        gap_schema := root.nspname;\n        gap_table := root.relname;\n")
           .append("        EXECUTE format('ALTER PUBLICATION %I ADD TABLE %I.%I', ").append(pub)
           .append(", root.nspname, root.relname);\n")
           .append("        added := true;\n")
           .append("      ELSIF NOT is_member AND root.in_scope AND cand.created THEN\n")
           .append("        RAISE WARNING 'pgtrail: %.% is not tracked: it has no usable replica identity, and publishing it")
           .append(" would make its UPDATE and DELETE fail', quote_ident(root.nspname), quote_ident(root.relname)\n")
-          .append("          USING HINT = 'Give it a primary key or REPLICA IDENTITY FULL; the next setup run tracks it.';\n");
+          .append("          USING HINT = 'Give it a primary key or REPLICA IDENTITY FULL; the next setup run tracks it.';\n")
+          .append(gapTarget("no usable replica identity: not published"));
     }
     b.append("      END IF;\n");
+    b.append("      IF gap_detail IS NOT NULL THEN\n").append(emitGap(r, "gap_schema", "gap_table", "gap_detail", "        "))
+        .append("      END IF;\n");
     if (r.contextTriggers()) {
       b.append("      IF (added OR cand.created AND is_member) AND root.oid = rel.oid")
           .append(" AND NOT EXISTS (").append(SetupPlan.hasContextTrigger("root.oid")).append(")")
@@ -131,6 +141,9 @@ final class EventTriggerSql {
         .append(" SQLSTATE\n")
         .append("        USING HINT = 'Your statement succeeded. Run pgtrail setup again (the operator does at its next")
         .append(" reconcile) to bring tracking up to date.';\n")
+        .append("      IF gap_table IS NOT NULL THEN\n")
+        .append(emitGap(r, "gap_schema", "gap_table", "SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')'", "        "))
+        .append("      END IF;\n")
         .append("    END;\n")
         .append("  END LOOP;\n")
         .append("  PERFORM set_config('pgtrail.tracking_ddl', '', true);\n")
@@ -138,7 +151,29 @@ final class EventTriggerSql {
         .append("  PERFORM set_config('pgtrail.tracking_ddl', '', true);\n")
         .append("  RAISE WARNING 'pgtrail: tracking not updated: % (SQLSTATE %)', SQLERRM, SQLSTATE\n")
         .append("    USING HINT = 'Your statement succeeded. Run pgtrail setup again to bring tracking up to date.';\n")
+        .append("  -- which tables the statement touched is unknown here: a gap record without a table name\n")
+        .append(emitGap(r, "NULL", "NULL", "'tracking not updated: ' || SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')'", "  "))
         .append("END\n");
     return b.toString();
+  }
+
+  private static String gapTarget(String detail) {
+    return "        gap_schema := root.nspname;\n        gap_table := root.relname;\n        gap_detail := "
+        + Identifiers.literal(detail) + ";\n";
+  }
+
+  /**
+   * A transactional {@link GapMessage}: it commits or rolls back with the user's statement and reaches the
+   * worker in commit order. Its own exception block keeps it from ever failing the statement.
+   */
+  private static String emitGap(SetupRequest r, String schema, String table, String detail, String indent) {
+    return indent + "BEGIN\n"
+        + indent + "  PERFORM pg_logical_emit_message(true, " + Identifiers.literal(GapMessage.PREFIX)
+        + ", json_build_object('gap', " + Identifiers.literal(GapMessage.TABLE_NOT_PUBLISHED) + ", 'publication', "
+        + Identifiers.literal(r.publication()) + ", 'schema', " + schema + ", 'table', " + table + ", 'detail', "
+        + detail + ")::text);\n"
+        + indent + "EXCEPTION WHEN OTHERS THEN\n"
+        + indent + "  RAISE WARNING 'pgtrail: no gap record for an untracked table: %', SQLERRM;\n"
+        + indent + "END;\n";
   }
 }

@@ -45,7 +45,9 @@ class SetupSqlTest {
         .contains("ALTER PUBLICATION %I ADD TABLE %I.%I', 'orders'")
         .contains("cand.created AND root.in_scope AND rel.relreplident = 'd'")
         .doesNotContain("FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n    WHERE");
-    assertThat(body.split("EXCEPTION WHEN OTHERS", -1)).hasSize(5);
+    assertThat(body.split("EXCEPTION WHEN OTHERS", -1)).as("4 guarded actions and 3 guarded gap messages").hasSize(8);
+    assertThat(body.split("BEGIN\n +PERFORM pg_logical_emit_message\\(true, 'pgtrail', json_build_object\\("
+        + "'gap', 'TableNotPublished', 'publication', 'orders', ", -1)).as("each in its own block").hasSize(4);
     assertThat(EventTriggerSql.setClauses()).contains("search_path = pg_catalog, pg_temp").contains("lock_timeout");
     String without = EventTriggerSql.body(new SetupRequest("orders", "orders", Provider.SELF_MANAGED,
         TrackingScope.schemas("public"), false, false, "uid-1", null));

@@ -179,7 +179,7 @@ class OperatorConvergenceTest {
         }));
 
     ready("src");
-    assertThat(harness.operator().josdk().getRuntimeInfo().allEventSourcesAreHealthy()).isTrue();
+    assertThat(harness.operator().readiness().ok()).as("/readyz: every event source healthy").isTrue();
   }
 
   @Test

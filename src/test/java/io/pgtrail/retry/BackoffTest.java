@@ -1,4 +1,4 @@
-package io.pgtrail.worker;
+package io.pgtrail.retry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -28,6 +28,18 @@ class BackoffTest {
     lowest.reset();
     assertThat(lowest.failures()).isZero();
     assertThat(delays(lowest, 1)).containsExactly(50L);
+  }
+
+  @Test
+  void theRandomPicksEachDelayInTheUpperHalfOfItsCeiling() {
+    List<Long> bounds = new ArrayList<>();
+    Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), bound -> {
+      bounds.add(bound);
+      return bound / 2;
+    });
+    assertThat(delays(backoff, 4)).containsExactly(75L, 150L, 300L, 300L);
+    long ms = 1_000_000L;
+    assertThat(bounds).containsExactly(50 * ms + 1, 100 * ms + 1, 200 * ms + 1, 200 * ms + 1);
   }
 
   @Test

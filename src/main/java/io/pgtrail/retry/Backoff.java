@@ -1,4 +1,4 @@
-package io.pgtrail.worker;
+package io.pgtrail.retry;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -7,8 +7,11 @@ import java.util.function.LongUnaryOperator;
 /**
  * Capped exponential backoff with "equal jitter": the n-th delay lies between half and all of
  * {@code initial * 2^n} (capped at {@code max}), so workers that failed together do not retry together.
- * Callers reset it only after real progress (for the worker: an acknowledged position), never merely
- * after connecting, or a failure that strikes right after each connect would retry at the initial pace.
+ * Callers reset it only after real progress (for the worker: an acknowledged position; for an SSH tunnel: a
+ * session that authenticated and forwards again), never merely after connecting, or a failure that strikes
+ * right after each connect would retry at the initial pace.
+ *
+ * <p>Not thread-safe: one owner (a worker's loop, a tunnel's reconnect thread) asks and resets it.
  */
 public final class Backoff {
   private final Duration initial;
@@ -22,7 +25,7 @@ public final class Backoff {
   }
 
   /** {@code randomBelow.applyAsLong(n)} returns a value in {@code [0, n)}; tests pass a fixed one. */
-  Backoff(Duration initial, Duration max, LongUnaryOperator randomBelow) {
+  public Backoff(Duration initial, Duration max, LongUnaryOperator randomBelow) {
     if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
       throw new IllegalArgumentException("backoff needs 0 < initial <= max, got " + initial + " and " + max);
     }
