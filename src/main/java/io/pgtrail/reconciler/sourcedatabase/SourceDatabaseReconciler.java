@@ -104,9 +104,16 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     this.cleanup = new SourceCleanup(client, settings, events, access, tunnel::routeForCleanup);
   }
 
-  /** Releases what the reconciler holds outside Kubernetes (the CA certificate directory). */
+  /**
+   * Releases what the reconciler holds outside Kubernetes: the SSH tunnels and the CA certificate directory.
+   * Called after JOSDK has stopped, so no reconcile is using a tunnel any more.
+   */
   public void close() {
-    access.close();
+    try {
+      tunnel.closeAll();
+    } finally {
+      access.close();
+    }
   }
 
   @Override

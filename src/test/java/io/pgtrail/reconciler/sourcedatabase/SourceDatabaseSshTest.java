@@ -64,6 +64,14 @@ class SourceDatabaseSshTest {
       assertThat(harness.logs.text()).doesNotContain(privateKey.strip().lines().skip(1).findFirst().orElseThrow())
           .doesNotContain(db.adminPassword);
 
+      // a stopping operator closes its tunnels: no SSH client thread is left behind
+      harness.stopOperator();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("sshd-SshClient")
+              || t.getName().startsWith("pgtrail-ssh-reconnect")));
+      harness.startOperator();
+      harness.awaitSource("tunnelled", "Ready", "True", "Ready");
+
       // deletion (reclaimPolicy delete) tears down through the jump host too
       int forwardedBeforeDeletion = jump.forwardedConnections();
       harness.client().resource(harness.source("tunnelled")).delete();
