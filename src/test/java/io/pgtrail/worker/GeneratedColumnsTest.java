@@ -87,7 +87,12 @@ class GeneratedColumnsTest {
             : List.of("CREATE - {\"n\": 1, \"id\": 1}")); // jsonb orders keys by length
     List<String> recorded = Db.column(destination, "SELECT \"table\" || ' ' || operation || ' '"
         + " || coalesce(nullif(before::text, '{}'), '-') || ' ' || coalesce(nullif(after::text, '{}'), '-')"
-        + " FROM changes WHERE \"table\" <> 'later' ORDER BY position");
+        + " FROM changes WHERE \"table\" <> 'later' AND operation <> 'MESSAGE' ORDER BY position");
+    // the UPDATE between the ALTER that took 'later' out of the publication and the next setup is not in the
+    // trail: a gap record says so, naming the table (PostgreSQL 18 only; before, nothing was taken out)
+    assertThat(Db.column(destination, "SELECT context #>> '{pgtrail,gap,reason}' || ' ' || (context #>> '{pgtrail,gap,table}')"
+        + " FROM changes WHERE operation = 'MESSAGE' ORDER BY position"))
+        .containsExactlyElementsOf(pg18 ? List.of("TableNotPublished later") : List.of());
     String stored = pg18 ? ", \"doubled\": 10" : "";
     String storedAfterUpdate = pg18 ? ", \"doubled\": 12" : "";
     assertThat(recorded).containsExactly(
