@@ -14,4 +14,8 @@ public record SetupResult(List<String> executedSteps, List<QualifiedName> tracke
     warnings = List.copyOf(warnings);
   }
 
+  /** True when this run created the replication slot (it did not exist when the plan's slot step ran). */
+  public boolean createdSlot() {
+    return executedSteps.stream().anyMatch(step -> step.contains("pg_create_logical_replication_slot("));
+  }
 }

@@ -20,7 +20,6 @@ import io.pgtrail.postgres.preflight.CheckId;
 import io.pgtrail.postgres.preflight.CheckResult;
 import io.pgtrail.postgres.preflight.CheckStatus;
 import io.pgtrail.postgres.preflight.Preflight;
-import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.reconciler.support.Conditions;
 import java.sql.SQLException;
 import java.util.EnumSet;
@@ -127,7 +126,7 @@ final class PostgresSteps {
     if (run.managedRoleName != null) {
       role = credentials.ensureManagedRoleSecret(run);
     }
-    Optional<String> lostSlotPosition = reportedSlotNowMissing(run);
+    Optional<String> lastConfirmed = lastConfirmedPositionOfThisSlot(run);
     try {
       run.setup = SetupExecutor.apply(run.connection, setupRequest(run, role));
     } catch (SetupException e) {
@@ -143,7 +142,9 @@ final class PostgresSteps {
           run.workerSource.database(), role.name(), run.workerSource.sslMode(), role.password(),
           run.workerSource.caCertificate());
     }
-    lostSlotPosition.ifPresent(position -> run.warnings.add(new SourceRun.Note(Reason.SLOT_RECREATED,
+    // the slot this source reported as confirmed had to be created: judged from what setup did, not from a
+    // separate look before it, which a slot dropped in between would slip past
+    lastConfirmed.filter(position -> run.setup.createdSlot()).ifPresent(position -> run.warnings.add(new SourceRun.Note(Reason.SLOT_RECREATED,
         "replication slot " + run.slot + " (last confirmed at " + position + ") was missing, as after a failover to a"
             + " standby that does not synchronize slots, and was created again at the current position: changes in"
             + " between were not captured and the worker records that gap in the trail. To keep the slot across"
@@ -170,10 +171,10 @@ final class PostgresSteps {
   }
 
   /** The last confirmed position of a slot this source reported before and that is gone now. */
-  private static Optional<String> reportedSlotNowMissing(SourceRun run) throws SQLException {
+  private static Optional<String> lastConfirmedPositionOfThisSlot(SourceRun run) {
     SourceDatabaseStatus before = run.source.getStatus();
     if (before == null || before.slot == null || before.slot.confirmedFlushLsn == null
-        || !run.slot.equals(before.slotName) || ReplicationSlots.read(run.connection, run.slot).isPresent()) {
+        || !run.slot.equals(before.slotName)) {
       return Optional.empty();
     }
     return Optional.of(before.slot.confirmedFlushLsn);
