@@ -111,6 +111,7 @@ public final class BenchCommand implements Callable<Integer> {
         int throughputChanges = transactions * 3 * ROWS_PER_STEP;
 
         int warmupChanges = warmUp(source, destination, worker, transactions);
+        java.util.Map<Long, long[]> writersBefore = workerDestinationSchedule(destination);
         double cpuBefore = cpuSeconds(worker.pid());
         double compilerCpuBefore = compilerCpuSeconds(worker.pid());
         long loadStarted = System.nanoTime();
@@ -120,6 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
         awaitRecorded(source, destination, throughputChanges, worker);
         double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
         double compilerCpu = compilerCpuSeconds(worker.pid()) - compilerCpuBefore;
+        long[] writer = busiestSince(writersBefore, workerDestinationSchedule(destination));
         double seconds = runSeconds(destination, runStartMicros);
         double changesPerSecond = throughputChanges / seconds;
         System.out.printf("throughput: %d changes in %d transactions, first commit to last row %.2f s: %.0f changes/s%n",
@@ -127,6 +129,10 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  (the source workload itself took %.2f s; the worker used %.1f s of CPU, %.1f us a change,"
             + " %.2f s of it in the JIT compiler)%n", loadSeconds, workerCpu, workerCpu * 1e6 / throughputChanges,
             compilerCpu);
+        // read before the first commit and after the last row: outside the run the writing backend only idles
+        System.out.printf("  (the destination backend writing the batches, in those %.2f s: on a CPU %.2f s, waiting for"
+            + " a CPU %.2f s, idle, waiting for the worker, %.2f s)%n", seconds, writer[0] / 1e9, writer[1] / 1e9,
+            Math.max(0, seconds - (writer[0] + writer[1]) / 1e9));
 
         if (verbose) {
           printWritesByHalfSecond(destination);
@@ -553,6 +559,40 @@ public final class BenchCommand implements Callable<Integer> {
         return new double[] {rs.getDouble(1), rs.getDouble(2)};
       }
     }
+  }
+
+  /**
+   * Time on a CPU and time runnable but waiting for one ({@code /proc/<pid>/schedstat}, nanoseconds) of each
+   * backend the worker holds on the destination: the writing one, the GIN cleaner, the store maintenance.
+   */
+  private static java.util.Map<Long, long[]> workerDestinationSchedule(ConnectionSettings destination) throws Exception {
+    java.util.Map<Long, long[]> schedule = new java.util.HashMap<>();
+    try (Connection c = PgConnections.open(destination); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            + " AND backend_type = 'client backend'")) {
+      while (rs.next()) {
+        try {
+          String[] f = Files.readString(Path.of("/proc/" + rs.getLong(1) + "/schedstat")).trim().split(" ");
+          schedule.put(rs.getLong(1), new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
+        } catch (java.io.IOException | RuntimeException unreadable) {
+          // a backend that ended, or a kernel without schedstat: not counted
+        }
+      }
+    }
+    return schedule;
+  }
+
+  /** The change of the backend that spent the most time on a CPU between the two readings: the writing one. */
+  private static long[] busiestSince(java.util.Map<Long, long[]> before, java.util.Map<Long, long[]> after) {
+    long[] busiest = {0, 0};
+    for (java.util.Map.Entry<Long, long[]> e : after.entrySet()) {
+      long[] from = before.getOrDefault(e.getKey(), new long[2]);
+      long[] delta = {e.getValue()[0] - from[0], e.getValue()[1] - from[1]};
+      if (delta[0] > busiest[0]) {
+        busiest = delta;
+      }
+    }
+    return busiest;
   }
 
   /** CPU time of the JVM's JIT compiler threads ({@code C1 CompilerThre}, {@code C2 CompilerThre}) of a process. */
