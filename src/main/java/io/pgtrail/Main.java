@@ -1,10 +1,15 @@
 package io.pgtrail;
 
+import io.pgtrail.cli.CheckCommand;
+import io.pgtrail.cli.SqlCommand;
+import io.pgtrail.cli.StoreCommand;
 import io.pgtrail.cli.UserMistakes;
+import io.pgtrail.operator.OperatorCommand;
+import io.pgtrail.worker.WorkerCommand;
 import java.util.List;
 import java.util.Optional;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The single entry point: {@code java -jar pgtrail.jar <subcommand>}. */
 @Command(
@@ -16,11 +21,11 @@ import picocli.CommandLine.Command;
     exitCodeList = {"0:done", "1:failed while running", "2:wrong usage or a user mistake (file, URL, server)"},
     subcommands = {
         CommandLine.HelpCommand.class,
-        io.pgtrail.cli.CheckCommand.class,
-        io.pgtrail.cli.SqlCommand.class,
-        io.pgtrail.cli.StoreCommand.class,
-        io.pgtrail.worker.WorkerCommand.class,
-        io.pgtrail.operator.OperatorCommand.class,
+        CheckCommand.class,
+        SqlCommand.class,
+        StoreCommand.class,
+        WorkerCommand.class,
+        OperatorCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

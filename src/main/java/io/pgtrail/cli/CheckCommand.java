@@ -4,24 +4,25 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgtrail.postgres.CheckResult;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.Passwords;
-import io.pgtrail.postgres.PgConnectException;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.Preflight;
-import io.pgtrail.postgres.PreflightReport;
-import io.pgtrail.postgres.SetupRequest;
-import io.pgtrail.postgres.SetupScripts;
-import java.io.PrintWriter;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.Passwords;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.SetupRequest;
+import io.pgtrail.postgres.plan.SetupScripts;
+import io.pgtrail.postgres.preflight.CheckResult;
+import io.pgtrail.postgres.preflight.CheckStatus;
+import io.pgtrail.postgres.preflight.Preflight;
+import io.pgtrail.postgres.preflight.PreflightReport;
 import io.pgtrail.ssh.ServerHostKey;
 import io.pgtrail.ssh.SshTunnel;
 import io.pgtrail.ssh.SshTunnelException;
 import io.pgtrail.ssh.SshTunnelOptions;
 import io.pgtrail.ssh.SshTunnelSettings;
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.sql.Connection;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -122,7 +123,7 @@ public final class CheckCommand implements Callable<Integer> {
       node.put("status", c.status().name().toLowerCase());
       node.put("observed", c.observed());
       node.put("fixIt", c.fixIt());
-      if (c.status() == io.pgtrail.postgres.CheckStatus.FAILED) {
+      if (c.status() == CheckStatus.FAILED) {
         node.put("reason", c.id().reason());
       }
     }

@@ -1,9 +1,9 @@
 package io.pgtrail.cli;
 
-import io.pgtrail.postgres.Provider;
-import io.pgtrail.postgres.QualifiedName;
-import io.pgtrail.postgres.SetupRequest;
-import io.pgtrail.postgres.TrackingScope;
+import io.pgtrail.postgres.catalog.QualifiedName;
+import io.pgtrail.postgres.catalog.TrackingScope;
+import io.pgtrail.postgres.plan.Provider;
+import io.pgtrail.postgres.plan.SetupRequest;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;

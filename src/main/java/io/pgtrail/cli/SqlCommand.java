@@ -1,8 +1,8 @@
 package io.pgtrail.cli;
 
-import io.pgtrail.postgres.Identifiers;
-import io.pgtrail.postgres.SetupScripts;
-import io.pgtrail.postgres.TeardownRequest;
+import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.plan.SetupScripts;
+import io.pgtrail.postgres.plan.TeardownRequest;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,9 +1,9 @@
 package io.pgtrail.cli;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.Passwords;
-import io.pgtrail.postgres.PgConnectException;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.Passwords;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.worker.sink.PartitionPeriod;
 import io.pgtrail.worker.store.StoreConversion;
 import java.io.PrintWriter;

@@ -8,12 +8,12 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.pgtrail.api.v1alpha1.PostgresEndpoint;
+import io.pgtrail.api.v1alpha1.PostgresEndpointSpec;
 import io.pgtrail.api.v1alpha1.SecretKeysRef;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.api.v1alpha1.SslMode;
+import io.pgtrail.api.v1alpha1.SslModeSpec;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -94,11 +94,11 @@ final class DemoManifests {
     return this;
   }
 
-  private void connect(PostgresEndpoint endpoint, ConnectionSettings db) {
+  private void connect(PostgresEndpointSpec endpoint, ConnectionSettings db) {
     endpoint.host = db.host();
     endpoint.port = db.port();
     endpoint.database = db.database();
-    endpoint.sslMode = SslMode.valueOf(db.sslMode().name());
+    endpoint.sslMode = SslModeSpec.valueOf(db.sslMode().name());
     SecretKeysRef ref = endpoint.credentialsSecretRef;
     Secret secret = secrets.stream().filter(s -> s.getMetadata().getName().equals(ref.name)).findFirst()
         .orElseThrow(() -> new IllegalStateException("the demo manifests lack Secret " + ref.name));

@@ -1,12 +1,12 @@
 package io.pgtrail.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnectException;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnections;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

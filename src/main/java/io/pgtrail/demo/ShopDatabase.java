@@ -2,9 +2,9 @@ package io.pgtrail.demo;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnectException;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnections;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,13 +1,19 @@
 package io.pgtrail.operator;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.Cloner;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtrail.api.v1alpha1.LenientSpec;
 import io.pgtrail.api.v1alpha1.WorkerSpec;
+import io.pgtrail.observe.HealthServer;
+import io.pgtrail.observe.Probe;
 import io.pgtrail.reconciler.sourcedatabase.SourceDatabaseReconciler;
 import io.pgtrail.reconciler.support.OperatorMetrics;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
@@ -19,7 +25,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +61,7 @@ public final class PgtrailOperator implements AutoCloseable {
               return LenientSpec.keepProblems(object, client.getKubernetesSerialization().clone(object));
             }
           })
+          .withMetrics(josdkMetrics(registry))
           .withConcurrentReconciliationThreads(options.reconcileThreads())
           .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
       if (options.leaderElection()) {
@@ -81,7 +87,37 @@ public final class PgtrailOperator implements AutoCloseable {
       }
       c.withReconciliationMaxInterval(options.resyncInterval());
     });
-    this.http = new HealthServer(options.httpPort(), registry, operator, leading::get);
+    this.http = new HealthServer(options.httpPort(), registry, () -> Probe.ok("ok"), this::readiness);
+  }
+
+  /**
+   * Ready once the controllers run with healthy event sources. A standby replica (not holding the Lease) is
+   * ready too: it must not block a rolling update of the operator, whose old replica only lets the Lease go
+   * when it stops.
+   */
+  /** What {@code /readyz} answers: ready when leading with every event source healthy, or standing by. */
+  public Probe readiness() {
+    if (!leading.get()) {
+      return Probe.ok("ready (standby: another replica holds the leader Lease)");
+    }
+    var info = operator.getRuntimeInfo();
+    if (info.isStarted() && info.allEventSourcesAreHealthy()) {
+      return Probe.ok("ready");
+    }
+    return Probe.failing("not ready: " + (info.isStarted()
+        ? "unhealthy event sources " + info.unhealthyEventSources().keySet()
+        : "operator not started (waiting for the leader lease?)"));
+  }
+
+  /**
+   * JOSDK's own metrics (reconciliations started, succeeded, failed and retried, events received, queue and
+   * executing gauges, reconcile timings) through its Micrometer bridge, whose Prometheus meter registry writes
+   * into the operator's registry: one {@code /metrics} for both. Aggregated per resource kind, not per
+   * resource (the {@code pgtrail_source_*} gauges carry the per-source facts).
+   */
+  private static MicrometerMetrics josdkMetrics(PrometheusRegistry registry) {
+    var meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, registry, io.micrometer.core.instrument.Clock.SYSTEM);
+    return MicrometerMetrics.withoutPerResourceMetrics(meters);
   }
 
   /** The chart's worker pod defaults; a value that is not a spec.worker object stops the start with a clear line. */
@@ -108,10 +144,6 @@ public final class PgtrailOperator implements AutoCloseable {
     return http.port();
   }
 
-  public Operator josdk() {
-    return operator;
-  }
-
   /** True while this replica holds the leader Lease (always, without leader election). */
   public boolean isLeading() {
     return leading.get();
@@ -125,7 +157,7 @@ public final class PgtrailOperator implements AutoCloseable {
       operator.stop();
     } finally {
       sources.close();
-      http.stop();
+      http.close();
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.pgtrail.ssh;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.retry.Backoff;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.BindException;
@@ -13,26 +14,22 @@ import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.security.PublicKey;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.channel.ChannelDirectTcpip;
-import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
-import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,18 +54,20 @@ import org.slf4j.LoggerFactory;
  * port is bound: always take the address from {@link #localPort()} or {@link #route} when
  * (re)connecting.
  *
- * <p>Thread-safe. One tunnel owns one {@link SshClient} with a small I/O thread pool; close it.
+ * <p>Thread-safe. All tunnels of a process open their sessions on one shared {@link SshClient} (its small I/O
+ * thread pool runs while some tunnel is open), each session with this tunnel's key check and timeouts; a tunnel
+ * has one reconnect thread of its own. Close it.
  */
 public final class SshTunnel implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(SshTunnel.class);
   private static final String LOOPBACK = "127.0.0.1";
-  private static final int NIO_WORKERS = 2;
 
   /**
    * @param connect TCP connect, SSH handshake and authentication, each
    * @param heartbeat interval of SSH keepalives; a session with 3 unanswered ones is dropped
-   * @param reconnectInitialDelay first delay after a drop; doubles per failed attempt
-   * @param reconnectMaxDelay upper bound of the delay between attempts
+   * @param reconnectInitialDelay ceiling of the first delay after a drop; doubles per failed attempt (each
+   *     delay lies between half and all of its ceiling: {@link Backoff})
+   * @param reconnectMaxDelay upper bound of the delay between attempts, at least {@code reconnectInitialDelay}
    */
   public record Timeouts(Duration connect, Duration heartbeat, Duration reconnectInitialDelay,
       Duration reconnectMaxDelay) {
@@ -81,6 +80,9 @@ public final class SshTunnel implements Closeable {
           throw new IllegalArgumentException("SSH tunnel timeouts must be positive durations");
         }
       }
+      if (reconnectMaxDelay.compareTo(reconnectInitialDelay) < 0) {
+        throw new IllegalArgumentException("the SSH tunnel's reconnectMaxDelay must be at least its reconnectInitialDelay");
+      }
     }
   }
 
@@ -90,7 +92,10 @@ public final class SshTunnel implements Closeable {
   private final SshKeyPair identity;
   private final SshClient client;
   private final ScheduledExecutorService reconnector;
+  /** Delays between reconnection attempts; reset when a session is up again. Guarded by itself. */
+  private final Backoff reconnectDelays;
   private final Object lock = new Object();
+  private final AtomicBoolean clientReleased = new AtomicBoolean();
 
   private volatile HostKeyTrust trust;
   private volatile String firstUseFingerprint;
@@ -108,12 +113,13 @@ public final class SshTunnel implements Closeable {
     this.timeouts = timeouts;
     this.identity = SshKeyPair.parse(settings.privateKey(), "");
     this.trust = HostKeyTrust.of(settings);
-    this.client = newClient();
+    this.reconnectDelays = new Backoff(timeouts.reconnectInitialDelay(), timeouts.reconnectMaxDelay());
     this.reconnector = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "pgtrail-ssh-reconnect-" + settings.host());
       thread.setDaemon(true);
       return thread;
     });
+    this.client = SharedSshClient.acquire();
   }
 
   /** Opens a tunnel to the database's host and port; see {@link #open(SshTunnelSettings, String, int, Timeouts)}. */
@@ -241,34 +247,25 @@ public final class SshTunnel implements Closeable {
         current.close(true);
       }
     }
-    try {
-      client.stop();
-    } catch (RuntimeException e) {
-      LOG.debug("stopping the SSH client for {} failed: {}", describe(), e.toString());
+    if (clientReleased.compareAndSet(false, true)) {
+      SharedSshClient.release(client);
     }
   }
 
-  private SshClient newClient() {
-    SshClient sshClient = SshClient.setUpDefaultClient();
-    // Only the key we were given, only public-key auth, no ~/.ssh/config or ~/.ssh/id_* lookups.
-    sshClient.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
-    sshClient.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
-    sshClient.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
-    sshClient.setServerKeyVerifier(this::verifyServerKey);
-    CoreModuleProperties.NIO_WORKERS.set(sshClient, NIO_WORKERS);
-    CoreModuleProperties.IO_CONNECT_TIMEOUT.set(sshClient, timeouts.connect());
-    CoreModuleProperties.AUTH_TIMEOUT.set(sshClient, timeouts.connect());
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(sshClient, timeouts.heartbeat());
-    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(sshClient, timeouts.connect());
-    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(sshClient, 3);
-    sshClient.addSessionListener(new SessionListener() {
+  /** The SSH client this tunnel's sessions run on (the process's shared one). */
+  SshClient client() {
+    return client;
+  }
+
+  /** This tunnel's part of a new session: its key check, its timeouts, its drop detection. */
+  private SharedSshClient.SessionSettings sessionSettings() {
+    SessionListener drops = new SessionListener() {
       @Override
       public void sessionClosed(Session closedSession) {
         onSessionClosed(closedSession);
       }
-    });
-    sshClient.start();
-    return sshClient;
+    };
+    return new SharedSshClient.SessionSettings(this::verifyServerKey, drops, timeouts.connect(), timeouts.heartbeat());
   }
 
   private boolean verifyServerKey(ClientSession clientSession, SocketAddress remote, PublicKey key) {
@@ -298,6 +295,9 @@ public final class SshTunnel implements Closeable {
       try {
         establish(wantedPort);
         lastFailure = null;
+        synchronized (reconnectDelays) {
+          reconnectDelays.reset();
+        }
       } catch (SshTunnelException e) {
         lastFailure = e;
         throw e;
@@ -325,7 +325,8 @@ public final class SshTunnel implements Closeable {
 
   private ClientSession startSession() throws SshTunnelException {
     try {
-      ConnectFuture connecting = client.connect(settings.user(), settings.host(), settings.port());
+      ConnectFuture connecting = SharedSshClient.connect(client, settings.user(), settings.host(), settings.port(),
+          sessionSettings());
       if (!connecting.await(timeouts.connect())) {
         connecting.cancel();
         throw unreachable("no answer within " + timeouts.connect().toSeconds() + "s", null);
@@ -415,7 +416,15 @@ public final class SshTunnel implements Closeable {
     }
     session = null;
     LOG.warn("SSH tunnel {}: the session dropped; re-establishing 127.0.0.1:{}", describe(), localPort);
-    scheduleReconnect(timeouts.reconnectInitialDelay());
+    if (!reconnectScheduled) {
+      scheduleReconnect(nextReconnectDelay());
+    }
+  }
+
+  private Duration nextReconnectDelay() {
+    synchronized (reconnectDelays) {
+      return reconnectDelays.nextDelay();
+    }
   }
 
   private void scheduleReconnect(Duration delay) {
@@ -424,13 +433,13 @@ public final class SshTunnel implements Closeable {
     }
     reconnectScheduled = true;
     try {
-      reconnector.schedule(() -> reconnect(delay), delay.toMillis(), TimeUnit.MILLISECONDS);
+      reconnector.schedule(this::reconnect, delay.toMillis(), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       reconnectScheduled = false;
     }
   }
 
-  private void reconnect(Duration previousDelay) {
+  private void reconnect() {
     reconnectScheduled = false;
     if (closed) {
       return;
@@ -441,8 +450,7 @@ public final class SshTunnel implements Closeable {
         LOG.info("SSH tunnel {}: re-established on 127.0.0.1:{}", describe(), localPort);
       }
     } catch (SshTunnelException e) {
-      Duration next = previousDelay.multipliedBy(2);
-      next = next.compareTo(timeouts.reconnectMaxDelay()) > 0 ? timeouts.reconnectMaxDelay() : next;
+      Duration next = nextReconnectDelay();
       LOG.warn("SSH tunnel {}: reconnecting failed ({}: {}); next attempt in {} ms", describe(),
           e.reason().camelCase(), e.getMessage(), next.toMillis());
       scheduleReconnect(next);

@@ -13,6 +13,8 @@
  *   <li>{@link io.pgtrail.ssh.SshTunnel}: a self-healing local forward {@code 127.0.0.1:<port> ->
  *       database}; {@link io.pgtrail.ssh.SshTunnel#route} points {@code ConnectionSettings} at it.
  *   <li>{@link io.pgtrail.ssh.SshTunnels}: tunnels by id, reused across reconciles.
+ *   <li>{@code SharedSshClient}: the one Apache SSHD client all tunnels open their sessions on, started
+ *       with the first tunnel and stopped with the last; each session carries its tunnel's own settings.
  *   <li>{@link io.pgtrail.ssh.SshTunnelException}: failures with a condition reason
  *       ({@code HostKeyMismatch}, {@code SshAuthFailed}, {@code SshUnreachable},
  *       {@code SshForwardingFailed}, {@code SshFailed}).

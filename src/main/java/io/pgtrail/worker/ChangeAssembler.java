@@ -4,8 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgtrail.worker.pgoutput.PgOutputMessage;
+import io.pgtrail.postgres.plan.GapMessage;
 import io.pgtrail.worker.pgoutput.PgOutputMessage.Relation;
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.pgoutput.TupleData;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -24,7 +25,8 @@ import java.util.function.Consumer;
  * until cleared), fills unchanged TOAST values from the old image and drops UPDATEs that touched only
  * ignored columns. Values become JSON as {@code to_jsonb()} renders them (docs/values.md): column types and
  * keys are resolved when a Relation message arrives, through {@link TypeCatalog} and {@link PrimaryKeys},
- * its only catalog reads; rows cost none.
+ * its only catalog reads; rows cost none. The event trigger's gap messages for this publication become gap
+ * records ({@link SourceGapMessages}).
  */
 public final class ChangeAssembler {
   /** Bemi's context protocol: a transactional logical message with this prefix carries the JSON context of the next row change. */
@@ -44,6 +46,8 @@ public final class ChangeAssembler {
   private final PrimaryKeys primaryKeys;
   private final TypeCatalog types;
   private final Runnable onMalformedContext;
+  private final String publication;
+  private final Consumer<Change> onGapRecord;
   private final Map<Integer, CachedRelation> relations = new HashMap<>();
   private final Map<Integer, Long> typeRefreshes = new HashMap<>();
 
@@ -64,6 +68,17 @@ public final class ChangeAssembler {
 
   public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys, TypeCatalog types,
       Runnable onMalformedContext) {
+    this(database, ignoreColumns, primaryKeys, types, onMalformedContext, null, gapRecord -> { });
+  }
+
+  /**
+   * {@code publication}: whose gap messages become gap records (null: any); {@code onGapRecord} hears of each
+   * before it goes to {@code out}.
+   */
+  public ChangeAssembler(String database, ColumnFilter ignoreColumns, PrimaryKeys primaryKeys, TypeCatalog types,
+      Runnable onMalformedContext, String publication, Consumer<Change> onGapRecord) {
+    this.publication = publication;
+    this.onGapRecord = onGapRecord;
     this.database = database;
     this.ignoreColumns = ignoreColumns;
     this.primaryKeys = primaryKeys;
@@ -85,7 +100,9 @@ public final class ChangeAssembler {
     } else if (message instanceof PgOutputMessage.Type) {
       // user-defined types are read from the catalog with each Relation message (TypeCatalog)
     } else if (message instanceof PgOutputMessage.Message m) {
-      if (m.transactional()) {
+      if (m.transactional() && GapMessage.PREFIX.equals(m.prefix())) {
+        gapRecord(m, lsn, queuedAtMicros, out);
+      } else if (m.transactional()) {
         takeContext(m);
       }
     } else if (message instanceof PgOutputMessage.Insert insert) {
@@ -107,6 +124,15 @@ public final class ChangeAssembler {
       }
     }
     // Origin: replication origins need no action; the change is recorded like any other.
+  }
+
+  private void gapRecord(PgOutputMessage.Message m, long lsn, long queuedAtMicros, Consumer<Change> out) {
+    Change record = SourceGapMessages.gapRecord(m.content(), publication, database, committedAtMicros, queuedAtMicros,
+        transactionId, lsn);
+    if (record != null) {
+      onGapRecord.accept(record);
+      out.accept(record);
+    }
   }
 
   private void update(PgOutputMessage.Update update, long lsn, long queuedAtMicros, Consumer<Change> out) {

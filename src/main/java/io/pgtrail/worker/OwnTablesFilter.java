@@ -1,5 +1,6 @@
 package io.pgtrail.worker;
 
+import io.pgtrail.worker.sink.ChangesTable;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -90,7 +91,7 @@ public final class OwnTablesFilter {
 
   public boolean isOwn(Change change) {
     return schema != null && schema.equals(change.schema())
-        && (io.pgtrail.worker.sink.ChangesTable.NAME.equals(change.table()) || change.table().startsWith("pgtrail_")
+        && (ChangesTable.NAME.equals(change.table()) || change.table().startsWith("pgtrail_")
             || partitions.contains(change.table()));
   }
 }

@@ -1,5 +1,8 @@
 package io.pgtrail.worker;
 
+import io.pgtrail.observe.HealthServer;
+import io.pgtrail.observe.Probe;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -44,7 +47,7 @@ public final class WorkerCommand implements Callable<Integer> {
     int port = parsed.metrics().portOrDefault();
     if (port != 0) {
       try {
-        http = new HealthServer(port, metrics, worker::isAlive, worker::isReady, worker::readiness);
+        http = healthServer(port, metrics, worker).start();
       } catch (java.net.BindException e) {
         System.err.println("pgtrail worker: cannot listen on metrics.port " + port + " (" + e.getMessage()
             + "); choose another port or 0 to disable");
@@ -60,5 +63,17 @@ public final class WorkerCommand implements Callable<Integer> {
       }
     }
     return worker.awaitStopped(Duration.ZERO) ? worker.exitCode() : 1;
+  }
+
+  /**
+   * The worker's health endpoint: {@code /healthz} while the replication loop runs; {@code /readyz} while it
+   * streams and makes progress (it fails while the worker retries, is stalled or stopped, and when the
+   * acknowledged position has not moved for {@code health.stallAfterMs} while the slot has data), its body
+   * saying why.
+   */
+  static HealthServer healthServer(int port, WorkerMetrics metrics, Worker worker) throws IOException {
+    return new HealthServer(port, metrics.registry(),
+        () -> worker.isAlive() ? Probe.ok("alive") : Probe.failing("stopped"),
+        () -> new Probe(worker.isReady(), worker.readiness()));
   }
 }

@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.Identifiers;
-import io.pgtrail.postgres.Passwords;
+import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.Passwords;
 import io.pgtrail.ssh.HostKeyPolicy;
 import io.pgtrail.ssh.SshTunnelSettings;
+import io.pgtrail.worker.store.StoreSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -153,8 +154,8 @@ public record WorkerConfig(
    * (default: none, kept forever), {@code retentionMode} drop (default) or detach.
    */
   public record Store(String partitionBy, Integer partitionsAhead, String retention, String retentionMode) {
-    public io.pgtrail.worker.store.StoreSettings toSettings() {
-      return io.pgtrail.worker.store.StoreSettings.parse(partitionBy, partitionsAhead, retention, retentionMode);
+    public StoreSettings toSettings() {
+      return StoreSettings.parse(partitionBy, partitionsAhead, retention, retentionMode);
     }
   }
 

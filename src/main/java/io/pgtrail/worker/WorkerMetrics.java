@@ -65,7 +65,7 @@ public final class WorkerMetrics {
       .register(registry);
   final Counter gapRecords = Counter.builder()
       .name("pgtrail_worker_gap_records_total")
-      .help("Gap records written into changes (SlotMissing, SlotInvalidated, PositionJump, PublicationRecreated)")
+      .help("Gap records written into changes (SlotMissing, SlotInvalidated, PositionJump, PublicationRecreated, TableNotPublished)")
       .labelNames("reason")
       .register(registry);
 

@@ -2,7 +2,7 @@ package io.pgtrail.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.ssh.SshKeyPair;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

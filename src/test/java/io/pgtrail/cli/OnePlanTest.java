@@ -2,12 +2,14 @@ package io.pgtrail.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.SetupExecutor;
-import io.pgtrail.postgres.SetupScripts;
-import io.pgtrail.postgres.TeardownExecutor;
-import io.pgtrail.postgres.TeardownRequest;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.ManagedRole;
+import io.pgtrail.postgres.plan.SetupExecutor;
+import io.pgtrail.postgres.plan.SetupRequest;
+import io.pgtrail.postgres.plan.SetupScripts;
+import io.pgtrail.postgres.plan.TeardownExecutor;
+import io.pgtrail.postgres.plan.TeardownRequest;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.SqlScript;
@@ -96,11 +98,11 @@ class OnePlanTest {
     List<String> options = List.of("--schemas", "app", "--role", role);
 
     SqlScript.run(viaScript, script(viaScript, "setup", options));
-    io.pgtrail.postgres.SetupRequest plain = request(viaExecutor, List.of("--schemas", "app"));
+    SetupRequest plain = request(viaExecutor, List.of("--schemas", "app"));
     try (Connection c = PgConnections.open(viaExecutor)) {
-      SetupExecutor.apply(c, new io.pgtrail.postgres.SetupRequest(plain.publication(), plain.slot(), plain.provider(),
+      SetupExecutor.apply(c, new SetupRequest(plain.publication(), plain.slot(), plain.provider(),
           plain.scope(), plain.trackNewTables(), plain.contextTriggers(), plain.ownerId(),
-          new io.pgtrail.postgres.ManagedRole(role, "pw-" + role)));
+          new ManagedRole(role, "pw-" + role)));
     }
     assertThat(rights(viaExecutor, role)).isEqualTo(rights(viaScript, role)).isNotEmpty();
     assertThat(snapshot(viaExecutor)).isEqualTo(snapshot(viaScript));
@@ -142,7 +144,7 @@ class OnePlanTest {
   }
 
   /** The request the same command line gives the executor (same option parsing, same owner). */
-  private static io.pgtrail.postgres.SetupRequest request(ConnectionSettings db, List<String> options) {
+  private static SetupRequest request(ConnectionSettings db, List<String> options) {
     SqlCommand command = new SqlCommand();
     new CommandLine(command).parseArgs(args(db, "setup", options).subList(1, args(db, "setup", options).size())
         .toArray(String[]::new));

@@ -3,7 +3,7 @@ package io.pgtrail.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Secret;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

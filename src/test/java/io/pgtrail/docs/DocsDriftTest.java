@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.pgtrail.api.v1alpha1.Provider;
+import io.pgtrail.api.v1alpha1.ProviderSpec;
 import io.pgtrail.api.v1alpha1.status.ConditionType;
 import io.pgtrail.api.v1alpha1.status.Reason;
-import io.pgtrail.postgres.CheckId;
-import io.pgtrail.postgres.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.preflight.CheckId;
 import io.pgtrail.ssh.SshTunnelException;
 import io.pgtrail.worker.sink.FailureClass;
 import io.pgtrail.worker.sink.GapRecords;
@@ -134,7 +134,7 @@ class DocsDriftTest {
   void everyProviderAndExampleIsDocumented() throws IOException {
     String readme = DocFiles.read("README.md");
     String providers = DocFiles.read("docs/providers.md");
-    for (Provider provider : Provider.values()) {
+    for (ProviderSpec provider : ProviderSpec.values()) {
       assertThat(readme).as("README provider table").contains("| `" + provider.id() + "` |");
       assertThat(providers).as("docs/providers.md").contains("(`" + provider.id() + "`)");
     }

@@ -12,8 +12,8 @@ import io.pgtrail.reconciler.support.OwnedResources;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
-import picocli.CommandLine;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * One version everywhere: the Maven project version is what `--version` prints, the chart's

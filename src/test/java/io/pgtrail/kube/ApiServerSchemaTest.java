@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionCondition;
+import io.pgtrail.api.v1alpha1.SourceDatabase;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -82,7 +83,7 @@ class ApiServerSchemaTest {
     JsonNode byServer = defaulted.body().path("spec");
     JsonNode byJava = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(
         io.fabric8.kubernetes.client.utils.Serialization.unmarshal(minimal.toString(),
-            io.pgtrail.api.v1alpha1.SourceDatabase.class).getSpec());
+            SourceDatabase.class).getSpec());
     assertThat(byServer.path("reclaimPolicy").asText()).isEqualTo("retain");
     assertThat(byServer.path("connection").path("port").asInt()).isEqualTo(5432);
     for (String field : List.of("reclaimPolicy", "connection", "destination")) {

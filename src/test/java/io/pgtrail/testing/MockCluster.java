@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtrail.demo.Kubelet;
 import io.pgtrail.demo.LocalKubernetes;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -68,8 +69,8 @@ public final class MockCluster implements AutoCloseable {
   }
 
   /** A stand-in kubelet that runs the worker of one Deployment in this JVM, from what the operator rendered. */
-  public io.pgtrail.demo.Kubelet kubelet(String deploymentName, java.nio.file.Path root) {
-    return new io.pgtrail.demo.Kubelet(kubernetes, NAMESPACE, deploymentName, root);
+  public Kubelet kubelet(String deploymentName, java.nio.file.Path root) {
+    return new Kubelet(kubernetes, NAMESPACE, deploymentName, root);
   }
 
   public List<Event> allEvents() {

@@ -1,6 +1,6 @@
 package io.pgtrail.testing;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;

@@ -1,6 +1,6 @@
 package io.pgtrail.testing;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,7 +1,7 @@
 package io.pgtrail.worker;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;

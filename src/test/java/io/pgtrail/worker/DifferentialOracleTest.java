@@ -3,12 +3,12 @@ package io.pgtrail.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.Provider;
-import io.pgtrail.postgres.SetupExecutor;
-import io.pgtrail.postgres.SetupRequest;
-import io.pgtrail.postgres.TrackingScope;
+import io.pgtrail.postgres.catalog.TrackingScope;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.Provider;
+import io.pgtrail.postgres.plan.SetupExecutor;
+import io.pgtrail.postgres.plan.SetupRequest;
 import io.pgtrail.testing.Db;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.SqlScript;

@@ -2,8 +2,10 @@ package io.pgtrail.worker;
 
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.slots.ReplicationSlots;
+import io.pgtrail.ssh.SshTunnelSettings;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -28,7 +30,7 @@ public final class WorkerHarness implements AutoCloseable {
 
   /** A worker that reaches the source through an SSH jump host. */
   public WorkerHarness(ConnectionSettings source, ConnectionSettings destination, String slot, ColumnFilter filter,
-      int batchMaxRows, io.pgtrail.ssh.SshTunnelSettings tunnel) {
+      int batchMaxRows, SshTunnelSettings tunnel) {
     this(settings(source, destination, slot, filter, batchMaxRows, tunnel), true, true);
   }
 
@@ -51,7 +53,7 @@ public final class WorkerHarness implements AutoCloseable {
 
   /** The settings tests use: publication p, short delays. */
   public static Worker.Settings settings(ConnectionSettings source, ConnectionSettings destination, String slot,
-      ColumnFilter filter, int batchMaxRows, io.pgtrail.ssh.SshTunnelSettings tunnel) {
+      ColumnFilter filter, int batchMaxRows, SshTunnelSettings tunnel) {
     return new Worker.Settings(source, destination, slot, "p", filter, batchMaxRows,
         Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(1), tunnel);
   }
@@ -97,7 +99,7 @@ public final class WorkerHarness implements AutoCloseable {
   public static void dropSlot(ConnectionSettings db, String slot) {
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
       try (Connection c = PgConnections.open(db)) {
-        io.pgtrail.postgres.ReplicationSlots.dropIfExists(c, slot);
+        ReplicationSlots.dropIfExists(c, slot);
         return true;
       }
     });

@@ -3,7 +3,8 @@ package io.pgtrail.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.observe.HealthServer;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
@@ -42,7 +43,7 @@ class WorkerIsolationTest {
     ConnectionSettings source = source(server);
     ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
     try (WorkerHarness h = new WorkerHarness(source, destination, source.database(), ColumnFilter.none(), 1000);
-        HealthServer http = new HealthServer(0, h.metrics, h.worker::isAlive, h.worker::isReady, h.worker::readiness)) {
+        HealthServer http = WorkerCommand.healthServer(0, h.metrics, h.worker).start()) {
       server.execute(destination.database(),
           "ALTER TABLE changes ADD CONSTRAINT no_forbidden CHECK (after->>'note' IS DISTINCT FROM 'forbidden')",
           "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"

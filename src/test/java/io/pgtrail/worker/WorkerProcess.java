@@ -1,6 +1,6 @@
 package io.pgtrail.worker;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package io.pgtrail.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;

@@ -3,7 +3,8 @@ package io.pgtrail.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.observe.HealthServer;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
@@ -43,7 +44,7 @@ class WorkerTest {
     ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
     try (WorkerHarness h = new WorkerHarness(source, destination, source.database(),
             ColumnFilter.parse(List.of("orders.updated_at")), 1000);
-        HealthServer http = new HealthServer(0, h.metrics, h.worker::isAlive, h.worker::isReady, h.worker::readiness)) {
+        HealthServer http = WorkerCommand.healthServer(0, h.metrics, h.worker).start()) {
       server.execute(source.database(),
           "BEGIN; SELECT pg_logical_emit_message(true, '_bemi', '{\"user\": \"ann\"}');"
               + " INSERT INTO orders VALUES (1, 'new', now()), (2, 'new', now()); COMMIT",

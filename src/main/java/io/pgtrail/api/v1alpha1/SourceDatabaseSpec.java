@@ -32,21 +32,21 @@ public class SourceDatabaseSpec implements LenientSpec.Decoded {
 
   @Required
   @JsonPropertyDescription("How the operator and the worker reach the source database.")
-  public SourceConnection connection;
+  public SourceConnectionSpec connection;
 
   @Required
   @JsonPropertyDescription("Where the database runs: decides how replication rights are granted and the fix-it advice.")
-  public Provider provider;
+  public ProviderSpec provider;
 
   @JsonPropertyDescription("Which role reads the changes: the given user, or a least-privilege role the operator creates.")
-  public Credentials credentials = new Credentials();
+  public CredentialsSpec credentials = new CredentialsSpec();
 
   @JsonPropertyDescription("Reach the database through an SSH jump host.")
-  public SshTunnel sshTunnel;
+  public SshTunnelSpec sshTunnel;
 
   @Required
   @JsonPropertyDescription("The PostgreSQL database that receives the changes table.")
-  public DestinationEndpoint destination;
+  public DestinationEndpointSpec destination;
 
   @Pattern(NAME_PATTERN)
   @JsonPropertyDescription("Publication name (default: pgtrail_<namespace>_<name>, shortened and sanitized). Immutable.")

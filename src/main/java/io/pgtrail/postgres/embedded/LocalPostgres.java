@@ -1,8 +1,8 @@
 package io.pgtrail.postgres.embedded;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.Identifiers;
-import io.pgtrail.postgres.SslMode;
+import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.SslMode;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.IOException;

@@ -2,11 +2,11 @@ package io.pgtrail.reconciler.sourcedatabase;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.pgtrail.api.v1alpha1.PostgresEndpoint;
+import io.pgtrail.api.v1alpha1.PostgresEndpointSpec;
 import io.pgtrail.api.v1alpha1.SecretKeyRef;
 import io.pgtrail.api.v1alpha1.SecretKeysRef;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.SslMode;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.SslMode;
 import io.pgtrail.reconciler.support.Hashing;
 import io.pgtrail.reconciler.support.SecretData;
 import java.io.IOException;
@@ -96,7 +96,7 @@ final class SourceAccess implements AutoCloseable {
   }
 
   /** Settings for the operator's own connection; a CA certificate goes to a private file pgjdbc can read. */
-  ConnectionSettings settings(PostgresEndpoint endpoint, Credentials credentials, String caCertificate,
+  ConnectionSettings settings(PostgresEndpointSpec endpoint, Credentials credentials, String caCertificate,
       int connectTimeoutSeconds) {
     ConnectionSettings.Builder b = ConnectionSettings.builder()
         .host(endpoint.host)

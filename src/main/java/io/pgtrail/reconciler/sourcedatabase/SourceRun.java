@@ -2,10 +2,11 @@ package io.pgtrail.reconciler.sourcedatabase;
 
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PreflightReport;
-import io.pgtrail.postgres.Provider;
-import io.pgtrail.postgres.SetupResult;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.plan.Provider;
+import io.pgtrail.postgres.plan.SetupResult;
+import io.pgtrail.postgres.preflight.PreflightReport;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.reconciler.support.Conditions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -30,7 +31,7 @@ final class SourceRun implements AutoCloseable {
   Connection connection;
   PreflightReport preflight;
   /** The slot as observed in this run (null: not read, or it does not exist). */
-  io.pgtrail.postgres.ReplicationSlots.SlotStatus observedSlot;
+  ReplicationSlots.SlotStatus observedSlot;
   SetupResult setup;
   /** Normal events to record after the status is computed (drift repair, updates). */
   final List<String[]> notes = new ArrayList<>();

@@ -10,38 +10,42 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_STREAMING;
+
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.pgtrail.api.v1alpha1.Credentials;
+import io.pgtrail.api.v1alpha1.CredentialsSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
-import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
+import io.pgtrail.api.v1alpha1.SshHostKeyPolicySpec;
+import io.pgtrail.api.v1alpha1.SshTunnelSpec;
+import io.pgtrail.api.v1alpha1.SslModeSpec;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.api.v1alpha1.status.Reason;
-import io.pgtrail.postgres.CheckId;
-import io.pgtrail.postgres.CheckResult;
-import io.pgtrail.postgres.CheckStatus;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.FailoverSlots;
-import io.pgtrail.postgres.Identifiers;
-import io.pgtrail.postgres.ManagedRole;
-import io.pgtrail.postgres.OwnerMarker;
-import io.pgtrail.postgres.Ownership;
-import io.pgtrail.postgres.PgConnectException;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.Preflight;
-import io.pgtrail.postgres.Provider;
-import io.pgtrail.postgres.QualifiedName;
-import io.pgtrail.postgres.ReplicationSlots.SlotStatus;
-import io.pgtrail.postgres.ReplicationSlots;
-import io.pgtrail.postgres.SetupException;
-import io.pgtrail.postgres.SetupExecutor;
-import io.pgtrail.postgres.SetupRequest;
+import io.pgtrail.postgres.catalog.Identifiers;
+import io.pgtrail.postgres.catalog.QualifiedName;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.plan.ManagedRole;
+import io.pgtrail.postgres.plan.OwnerMarker;
+import io.pgtrail.postgres.plan.Ownership;
+import io.pgtrail.postgres.plan.Provider;
+import io.pgtrail.postgres.plan.SetupException;
+import io.pgtrail.postgres.plan.SetupExecutor;
+import io.pgtrail.postgres.plan.SetupRequest;
+import io.pgtrail.postgres.preflight.CheckId;
+import io.pgtrail.postgres.preflight.CheckResult;
+import io.pgtrail.postgres.preflight.CheckStatus;
+import io.pgtrail.postgres.preflight.Preflight;
+import io.pgtrail.postgres.slots.FailoverSlots;
+import io.pgtrail.postgres.slots.ReplicationSlots.SlotStatus;
+import io.pgtrail.postgres.slots.ReplicationSlots;
+import io.pgtrail.reconciler.support.Conditions;
 import io.pgtrail.reconciler.support.Names;
 import io.pgtrail.reconciler.support.OwnedResources;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
@@ -158,7 +162,7 @@ final class SourceSteps {
       if (previous != null && previous.publicationName != null && !previous.publicationName.equals(run.publication)) {
         problems.add("publicationName cannot change from " + previous.publicationName + " to " + run.publication);
       }
-      if (spec.sshTunnel != null && spec.connection != null && spec.connection.sslMode == io.pgtrail.api.v1alpha1.SslMode.VERIFY_FULL) {
+      if (spec.sshTunnel != null && spec.connection != null && spec.connection.sslMode == SslModeSpec.VERIFY_FULL) {
         problems.add("spec.connection.sslMode verify-full cannot check the server name through an SSH tunnel:"
             + " use verify-ca (or require) with sshTunnel");
       }
@@ -184,7 +188,7 @@ final class SourceSteps {
   }
 
   static boolean managedRole(SourceDatabaseSpec spec) {
-    return spec.credentials != null && spec.credentials.mode == Credentials.Mode.MANAGED_ROLE;
+    return spec.credentials != null && spec.credentials.mode == CredentialsSpec.Mode.MANAGED_ROLE;
   }
 
   private static void waitForAll(SourceRun run, Reason reason, String what) {
@@ -256,7 +260,7 @@ final class SourceSteps {
    */
   boolean openTunnel(SourceRun run) {
     String uid = run.source.getMetadata().getUid();
-    io.pgtrail.api.v1alpha1.SshTunnel spec = run.source.getSpec().sshTunnel;
+    SshTunnelSpec spec = run.source.getSpec().sshTunnel;
     if (spec == null) {
       tunnels.release(uid);
       return true;
@@ -266,7 +270,7 @@ final class SourceSteps {
       run.status.sshPublicKey = key.publicKeyLine();
       String knownHosts = access.caCertificate(run.namespace(), "spec.sshTunnel.knownHostsSecretRef",
           spec.knownHostsSecretRef);
-      boolean trustOnFirstUse = spec.hostKeyPolicy == SshHostKeyPolicy.ACCEPT_NEW && spec.hostKeyFingerprint == null
+      boolean trustOnFirstUse = spec.hostKeyPolicy == SshHostKeyPolicySpec.ACCEPT_NEW && spec.hostKeyFingerprint == null
           && knownHosts == null;
       String pinned = trustOnFirstUse && run.source.getStatus() != null
           ? run.source.getStatus().sshHostKeyFingerprint : null;
@@ -339,7 +343,7 @@ final class SourceSteps {
    * and a key was ever generated for it (deletion never generates a key), else directly.
    */
   ConnectionSettings routeForCleanup(SourceDatabase source, ConnectionSettings admin) throws Exception {
-    io.pgtrail.api.v1alpha1.SshTunnel spec = source.getSpec().sshTunnel;
+    SshTunnelSpec spec = source.getSpec().sshTunnel;
     if (spec == null) {
       return admin;
     }
@@ -353,7 +357,7 @@ final class SourceSteps {
     String knownHosts = access.caCertificate(namespace, "spec.sshTunnel.knownHostsSecretRef", spec.knownHostsSecretRef);
     String pinned = source.getStatus() == null ? null : source.getStatus().sshHostKeyFingerprint;
     String fingerprint = spec.hostKeyFingerprint != null ? spec.hostKeyFingerprint : pinned;
-    HostKeyPolicy policy = fingerprint == null && knownHosts == null && spec.hostKeyPolicy == SshHostKeyPolicy.ACCEPT_NEW
+    HostKeyPolicy policy = fingerprint == null && knownHosts == null && spec.hostKeyPolicy == SshHostKeyPolicySpec.ACCEPT_NEW
         ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT;
     SshTunnelSettings settings = new SshTunnelSettings(spec.host, spec.port == null ? 22 : spec.port, spec.user,
         privateKey.get(), knownHosts, fingerprint, policy);
@@ -480,7 +484,7 @@ final class SourceSteps {
     String leftOut = String.join(" | ", run.setup.warnings());
     String message = "publication " + run.publication + " tracks " + tables.size() + " table(s)"
         + (leftOut.isEmpty() ? "" : "; not tracked or incomplete: " + leftOut);
-    String before = run.source.getStatus() == null ? null : io.pgtrail.reconciler.support.Conditions
+    String before = run.source.getStatus() == null ? null : Conditions
         .find(run.source.getStatus().conditions, PUBLICATION_READY).map(c -> c.getMessage()).orElse(null);
     run.conditions.setTrue(PUBLICATION_READY, Reason.PUBLICATION_READY.camelCase(), message);
     if (!leftOut.isEmpty() && !message.equals(before)) {
@@ -505,7 +509,7 @@ final class SourceSteps {
   private void noteSetupChanges(SourceRun run) {
     SourceDatabaseStatus before = run.source.getStatus();
     boolean wasReady = before != null
-        && io.pgtrail.reconciler.support.Conditions.isTrue(before.conditions, PUBLICATION_READY);
+        && Conditions.isTrue(before.conditions, PUBLICATION_READY);
     boolean sameGeneration = before != null && run.source.getMetadata().getGeneration().equals(before.observedGeneration);
     boolean samePolicies = before != null && sameApplied(before.appliedPolicies, run.status.appliedPolicies);
     String steps = String.join("; ", run.setup.executedSteps());

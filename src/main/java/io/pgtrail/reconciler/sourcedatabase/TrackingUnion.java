@@ -1,7 +1,7 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
-import io.pgtrail.postgres.QualifiedName;
-import io.pgtrail.postgres.TrackingScope;
+import io.pgtrail.postgres.catalog.QualifiedName;
+import io.pgtrail.postgres.catalog.TrackingScope;
 import io.pgtrail.reconciler.trackingpolicy.PolicyScope;
 import java.util.List;
 import java.util.TreeSet;

@@ -4,10 +4,10 @@ import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_STREAMING;
 
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus.WorkerProgressFacts;
 import io.pgtrail.api.v1alpha1.status.Reason;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnectException;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.ReplicationSlots.SlotStatus;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
+import io.pgtrail.postgres.connect.PgConnections;
+import io.pgtrail.postgres.slots.ReplicationSlots.SlotStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,25 +1,26 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
-import io.pgtrail.BuildVersion;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.pgtrail.BuildVersion;
+import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.WorkerSpec;
 import io.pgtrail.reconciler.support.Hashing;
@@ -76,7 +77,7 @@ public final class WorkerResources {
 
   /** How the worker keeps the changes table (spec.destination; nulls: the worker's defaults). */
   public record Store(String partitionBy, Integer partitionsAhead, String retention, String retentionMode) {
-    public static Store from(io.pgtrail.api.v1alpha1.DestinationEndpoint d) {
+    public static Store from(DestinationEndpointSpec d) {
       return d == null ? null : new Store(lower(d.partitionBy), d.partitionsAhead, d.retention, lower(d.retentionMode));
     }
 

@@ -1,11 +1,11 @@
 package io.pgtrail.reconciler.support;
 
-import io.pgtrail.BuildVersion;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.pgtrail.BuildVersion;
 import io.pgtrail.api.v1alpha1.status.Reason;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

@@ -1,8 +1,8 @@
 package io.pgtrail.reconciler.support;
 
+import io.pgtrail.api.v1alpha1.WorkerSpec;
 import java.time.Clock;
 import java.time.Duration;
-import io.pgtrail.api.v1alpha1.WorkerSpec;
 
 /**
  * Knobs shared by the reconcilers.

@@ -1,7 +1,7 @@
 package io.pgtrail.reconciler.trackingpolicy;
 
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
-import io.pgtrail.postgres.QualifiedName;
+import io.pgtrail.postgres.catalog.QualifiedName;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;

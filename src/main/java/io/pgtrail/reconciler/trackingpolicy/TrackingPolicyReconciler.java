@@ -20,7 +20,7 @@ import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicyStatus;
 import io.pgtrail.api.v1alpha1.status.Reason;
-import io.pgtrail.postgres.QualifiedName;
+import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.reconciler.support.ConditionEvents;
 import io.pgtrail.reconciler.support.Conditions;
 import io.pgtrail.reconciler.support.EventRecorder;

@@ -1,9 +1,9 @@
 package io.pgtrail.worker.bench;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
-import io.pgtrail.postgres.ReplicationSlots;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.postgres.slots.ReplicationSlots;
 import io.pgtrail.worker.pgoutput.PgOutputDecoder;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.sink.ChangesPartitions;

@@ -1,11 +1,12 @@
 package io.pgtrail.worker.sink;
 
 import io.pgtrail.worker.Change;
+import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Savepoint;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -479,7 +480,7 @@ public final class ChangeSink implements AutoCloseable {
   }
 
   private static long unixMicros(byte[] field) {
-    return int8(field) + io.pgtrail.worker.pgoutput.PgOutputMessage.POSTGRES_EPOCH_OFFSET_MICROS;
+    return int8(field) + PgOutputMessage.POSTGRES_EPOCH_OFFSET_MICROS;
   }
 
   private void reportCounts() {

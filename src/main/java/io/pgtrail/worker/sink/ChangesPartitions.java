@@ -1,6 +1,6 @@
 package io.pgtrail.worker.sink;
 
-import io.pgtrail.postgres.Identifiers;
+import io.pgtrail.postgres.catalog.Identifiers;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,5 +1,6 @@
 package io.pgtrail.worker.sink;
 
+import io.pgtrail.postgres.connect.PgConnectException;
 import java.io.IOException;
 import java.sql.SQLException;
 
@@ -50,7 +51,7 @@ public enum FailureClass {
 
   public static FailureClass of(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof io.pgtrail.postgres.PgConnectException connect) {
+      if (t instanceof PgConnectException connect) {
         return switch (connect.reason()) {
           case UNREACHABLE, TIMEOUT, TOO_MANY_CONNECTIONS, OTHER -> CONNECTION_LOST;
           default -> DESTINATION_MISCONFIGURED;

@@ -16,7 +16,7 @@ import java.time.Instant;
  */
 public final class GapRecords {
   /** Why the trail has a gap. */
-  public enum Reason { SlotMissing, SlotInvalidated, PositionJump, PublicationRecreated }
+  public enum Reason { SlotMissing, SlotInvalidated, PositionJump, PublicationRecreated, TableNotPublished }
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -29,25 +29,14 @@ public final class GapRecords {
   public static boolean write(Connection c, String database, Reason reason, long fromLsn, Timestamp fromCommittedAt,
       Long toLsn, long position) throws SQLException {
     Instant now = Instant.now();
-    ObjectNode gap = MAPPER.createObjectNode();
-    gap.put("reason", reason.name());
-    gap.put("from_position", fromLsn);
-    gap.put("from_committed_at", fromCommittedAt == null ? null : fromCommittedAt.toInstant().toString());
-    if (toLsn == null) {
-      gap.putNull("to_position");
-    } else {
-      gap.put("to_position", toLsn);
-    }
-    gap.put("detected_at", now.toString());
-    ObjectNode context = MAPPER.createObjectNode();
-    context.putObject("pgtrail").set("gap", gap);
+    ObjectNode gap = gap(reason, fromLsn, fromCommittedAt == null ? null : fromCommittedAt.toInstant(), toLsn, now);
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + ChangesTable.NAME + " (" + ChangesTable.columnList()
         + ") SELECT ?, '', '', NULL, 'MESSAGE', '{}', '{}', ?::jsonb, ?, ?, 0, ?"
         // the same gap is recorded once; not by the replay key, which on a partitioned changes holds committed_at
         + " WHERE NOT EXISTS (SELECT 1 FROM " + ChangesTable.NAME + " WHERE \"position\" = ? AND \"table\" = ''"
         + " AND \"schema\" = '' AND \"database\" = ? AND operation = 'MESSAGE')")) {
       ps.setString(1, database);
-      ps.setString(2, context.toString());
+      ps.setString(2, context(gap));
       ps.setTimestamp(3, Timestamp.from(now));
       ps.setTimestamp(4, Timestamp.from(now));
       ps.setLong(5, position);
@@ -55,5 +44,27 @@ public final class GapRecords {
       ps.setString(7, database);
       return ps.executeUpdate() == 1;
     }
+  }
+
+  /** The {@code gap} object of a gap record's context; callers may add fields of their reason. */
+  public static ObjectNode gap(Reason reason, long fromLsn, Instant fromCommittedAt, Long toLsn, Instant detectedAt) {
+    ObjectNode gap = MAPPER.createObjectNode();
+    gap.put("reason", reason.name());
+    gap.put("from_position", fromLsn);
+    gap.put("from_committed_at", fromCommittedAt == null ? null : fromCommittedAt.toString());
+    if (toLsn == null) {
+      gap.putNull("to_position");
+    } else {
+      gap.put("to_position", toLsn);
+    }
+    gap.put("detected_at", detectedAt.toString());
+    return gap;
+  }
+
+  /** A gap record's {@code context}: {@code {"pgtrail": {"gap": ...}}}. */
+  public static String context(ObjectNode gap) {
+    ObjectNode context = MAPPER.createObjectNode();
+    context.putObject("pgtrail").set("gap", gap);
+    return context.toString();
   }
 }

@@ -1,6 +1,6 @@
 package io.pgtrail.worker.sink;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.pgtrail.worker.store;
 
-import io.pgtrail.postgres.Identifiers;
+import io.pgtrail.postgres.catalog.Identifiers;
 import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;
 import io.pgtrail.worker.sink.DdlTransaction;

@@ -1,6 +1,7 @@
 package io.pgtrail.worker.store;
 
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnectException;
 import io.pgtrail.worker.sink.BackgroundConnection;
 import io.pgtrail.worker.sink.ChangesPartitions;
 import io.pgtrail.worker.sink.ChangesTable;
@@ -70,7 +71,7 @@ public final class StoreMaintenance implements AutoCloseable {
   }
 
   /** One run: partitions ahead, then retention. Returns what retention removed. */
-  public synchronized List<Retention.Removed> runOnce() throws SQLException, io.pgtrail.postgres.PgConnectException {
+  public synchronized List<Retention.Removed> runOnce() throws SQLException, PgConnectException {
     Connection connection = background.connection();
     if (!ChangesTable.isPartitioned(connection)) {
       return List.of();

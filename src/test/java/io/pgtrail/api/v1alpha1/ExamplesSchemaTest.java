@@ -83,7 +83,7 @@ class ExamplesSchemaTest {
       }
     }
     assertThat(providers).as("one example per provider").containsExactlyInAnyOrderElementsOf(
-        java.util.Arrays.stream(Provider.values()).map(Provider::id).toList());
+        java.util.Arrays.stream(ProviderSpec.values()).map(ProviderSpec::id).toList());
     assertThat(managedRole).isTrue();
     assertThat(sshTunnel).isTrue();
     assertThat(policies).isGreaterThanOrEqualTo(3);

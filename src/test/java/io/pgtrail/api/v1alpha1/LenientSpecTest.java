@@ -20,21 +20,21 @@ class LenientSpecTest {
         + " 'connection': {'host': 'db', 'port': 'five', 'sslMode': 'verify-full'}}");
     assertThat(s.getSpec().invalidFields()).containsExactly(
         "spec.provider: 'oracleCloud' is not a value this operator knows (accepted: "
-            + java.util.Arrays.stream(Provider.values()).map(Provider::id)
+            + java.util.Arrays.stream(ProviderSpec.values()).map(ProviderSpec::id)
                 .collect(java.util.stream.Collectors.joining(", "))
             + "); upgrade the operator or use an accepted value",
         "spec.connection.port: 'five' is not a valid integer");
     assertThat(s.getSpec().provider).isNull();
     assertThat(s.getSpec().reclaimPolicy).isEqualTo(ReclaimPolicy.DELETE);
     assertThat(s.getSpec().connection.host).isEqualTo("db");
-    assertThat(s.getSpec().connection.sslMode).isEqualTo(SslMode.VERIFY_FULL);
+    assertThat(s.getSpec().connection.sslMode).isEqualTo(SslModeSpec.VERIFY_FULL);
   }
 
   @Test
   void aValidSpecHasNoProblemsAndSurvivesACopy() {
     SourceDatabase s = decode("{'provider': 'neon', 'connection': {'host': 'db', 'port': 5432}}");
     assertThat(s.getSpec().invalidFields()).isEmpty();
-    assertThat(s.getSpec().provider).isEqualTo(Provider.NEON);
+    assertThat(s.getSpec().provider).isEqualTo(ProviderSpec.NEON);
 
     SourceDatabase bad = decode("{'provider': 'x'}");
     SourceDatabase copy = LenientSpec.keepProblems(bad, serialization.clone(bad));

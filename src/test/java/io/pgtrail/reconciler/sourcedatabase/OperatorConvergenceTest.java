@@ -11,10 +11,11 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.demo.Kubelet;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
+import io.pgtrail.worker.sink.ProgressTable;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -178,7 +179,7 @@ class OperatorConvergenceTest {
         }));
 
     ready("src");
-    assertThat(harness.operator().josdk().getRuntimeInfo().allEventSourcesAreHealthy()).isTrue();
+    assertThat(harness.operator().readiness().ok()).as("/readyz: every event source healthy").isTrue();
   }
 
   @Test
@@ -215,7 +216,7 @@ class OperatorConvergenceTest {
     SourceDatabase source = ready("src");
     String slot = source.getStatus().slotName;
     // the worker's side of the contract, written here as the worker would (see CONTRACTS: pgtrail_progress)
-    io.pgtrail.worker.sink.ProgressTable.createStatements().forEach(this::progress);
+    ProgressTable.createStatements().forEach(this::progress);
     progress("GRANT SELECT ON pgtrail_progress TO " + db.destinationUser);
     progress("INSERT INTO pgtrail_progress (slot_name, acknowledged_lsn, acknowledged_at, state, state_reason,"
         + " last_error_class, last_error_message, last_error_at, consecutive_failures, set_aside_changes, gap_records,"

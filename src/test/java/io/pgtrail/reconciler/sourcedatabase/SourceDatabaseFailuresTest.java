@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.pgtrail.api.v1alpha1.Credentials;
-import io.pgtrail.api.v1alpha1.Provider;
+import io.pgtrail.api.v1alpha1.CredentialsSpec;
+import io.pgtrail.api.v1alpha1.ProviderSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.postgres.embedded.LocalPostgres;
@@ -113,7 +113,7 @@ class SourceDatabaseFailuresTest {
       db = new SourceFixture(replicaOnly, "walreplica");
       db.createSecrets(harness.cluster);
       SourceDatabase source = db.source("src");
-      source.getSpec().provider = Provider.AWS_RDS;
+      source.getSpec().provider = ProviderSpec.AWS_RDS;
       harness.apply(source);
       SourceDatabase failed = expectFailure("src", "WalLevelLogical", "WalLevelNotLogical");
       assertThat(condition(failed.getStatus().conditions, "WalLevelLogical").get().getMessage())
@@ -145,8 +145,8 @@ class SourceDatabaseFailuresTest {
     assertThat(condition(failed.getStatus().conditions, "Connected").get().getStatus()).isEqualTo("Unknown");
 
     SourceDatabase supabaseRole = db.source("src2");
-    supabaseRole.getSpec().provider = Provider.SUPABASE;
-    supabaseRole.getSpec().credentials.mode = Credentials.Mode.MANAGED_ROLE;
+    supabaseRole.getSpec().provider = ProviderSpec.SUPABASE;
+    supabaseRole.getSpec().credentials.mode = CredentialsSpec.Mode.MANAGED_ROLE;
     harness.apply(supabaseRole);
     SourceDatabase rejected = harness.awaitSource("src2", "Ready", "False", "InvalidSpec");
     assertThat(condition(rejected.getStatus().conditions, "Ready").get().getMessage()).contains("supabase");

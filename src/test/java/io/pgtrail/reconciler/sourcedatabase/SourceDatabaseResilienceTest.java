@@ -6,9 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.pgtrail.api.v1alpha1.Credentials;
+import io.pgtrail.api.v1alpha1.CredentialsSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
@@ -253,7 +253,7 @@ class SourceDatabaseResilienceTest {
     harness.startOperator();
     harness.apply(SourceFixture.policy("policy", "src", List.of("orders"), List.of()));
     SourceDatabase source = db.source("src");
-    source.getSpec().credentials.mode = Credentials.Mode.MANAGED_ROLE;
+    source.getSpec().credentials.mode = CredentialsSpec.Mode.MANAGED_ROLE;
     source.getSpec().credentials.roleName = "pgtrail_role_" + ProcessHandle.current().pid();
     harness.apply(source);
     SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");

@@ -5,15 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.api.v1alpha1.SshHostKeyPolicy;
-import io.pgtrail.api.v1alpha1.SshTunnel;
+import io.pgtrail.api.v1alpha1.SshHostKeyPolicySpec;
+import io.pgtrail.api.v1alpha1.SshTunnelSpec;
 import io.pgtrail.reconciler.support.SecretData;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestSshServer;
-import java.util.List;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +29,7 @@ class SourceDatabaseSshTest {
       db.createSecrets(harness.cluster);
       harness.apply(SourceFixture.policy("policy", "tunnelled", List.of("orders"), List.of()));
       SourceDatabase source = db.source("tunnelled");
-      source.getSpec().sshTunnel = new SshTunnel();
+      source.getSpec().sshTunnel = new SshTunnelSpec();
       source.getSpec().sshTunnel.host = jump.host();
       source.getSpec().sshTunnel.port = jump.port();
       source.getSpec().sshTunnel.user = TestSshServer.USER;
@@ -82,11 +82,11 @@ class SourceDatabaseSshTest {
       db.createSecrets(harness.cluster);
       harness.apply(SourceFixture.policy("policy", "tofu", List.of("orders"), List.of()));
       SourceDatabase source = db.source("tofu");
-      source.getSpec().sshTunnel = new SshTunnel();
+      source.getSpec().sshTunnel = new SshTunnelSpec();
       source.getSpec().sshTunnel.host = jump.host();
       source.getSpec().sshTunnel.port = jump.port();
       source.getSpec().sshTunnel.user = TestSshServer.USER;
-      source.getSpec().sshTunnel.hostKeyPolicy = SshHostKeyPolicy.ACCEPT_NEW;
+      source.getSpec().sshTunnel.hostKeyPolicy = SshHostKeyPolicySpec.ACCEPT_NEW;
       harness.apply(source);
       String firstKey = harness.awaitSource("tofu", "Connected", "False", "SshAuthFailed").getStatus().sshPublicKey;
       jump.authorize(firstKey);

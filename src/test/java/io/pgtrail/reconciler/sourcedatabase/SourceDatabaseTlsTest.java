@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtrail.api.v1alpha1.SecretKeyRef;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.api.v1alpha1.SslMode;
+import io.pgtrail.api.v1alpha1.SslModeSpec;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
@@ -37,7 +37,7 @@ class SourceDatabaseTlsTest {
       harness.apply(SourceFixture.policy("policy2", "doubtful", List.of("orders"), List.of()));
 
       SourceDatabase secure = db.source("secure");
-      secure.getSpec().connection.sslMode = SslMode.VERIFY_FULL;
+      secure.getSpec().connection.sslMode = SslModeSpec.VERIFY_FULL;
       secure.getSpec().connection.caCertSecretRef = new SecretKeyRef("source-ca", "ca.crt");
       harness.apply(secure);
       SourceDatabase ready = harness.awaitSource("secure", "Ready", "True", "Ready");
@@ -48,7 +48,7 @@ class SourceDatabaseTlsTest {
 
       SourceDatabase doubtful = db.source("doubtful");
       doubtful.getSpec().slotName = db.slotName + "_2";
-      doubtful.getSpec().connection.sslMode = SslMode.VERIFY_FULL;
+      doubtful.getSpec().connection.sslMode = SslModeSpec.VERIFY_FULL;
       doubtful.getSpec().connection.caCertSecretRef = new SecretKeyRef("wrong-ca", "ca.crt");
       harness.apply(doubtful);
       SourceDatabase refused = harness.awaitSource("doubtful", "Connected", "False", null);

@@ -1,19 +1,20 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.pgtrail.api.v1alpha1.DestinationEndpoint;
+import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.api.v1alpha1.LocalObjectRef;
-import io.pgtrail.api.v1alpha1.PostgresEndpoint;
-import io.pgtrail.api.v1alpha1.Provider;
+import io.pgtrail.api.v1alpha1.PostgresEndpointSpec;
+import io.pgtrail.api.v1alpha1.ProviderSpec;
 import io.pgtrail.api.v1alpha1.ReclaimPolicy;
-import io.pgtrail.api.v1alpha1.SourceConnection;
+import io.pgtrail.api.v1alpha1.SourceConnectionSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.testing.Db;
 import io.pgtrail.testing.Endpoints;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.PgVersion;
@@ -82,9 +83,9 @@ final class SourceFixture {
     SourceDatabase sdb = new SourceDatabase();
     sdb.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(MockCluster.NAMESPACE).build());
     SourceDatabaseSpec spec = new SourceDatabaseSpec();
-    spec.provider = Provider.SELF_MANAGED;
-    spec.connection = Endpoints.of(new SourceConnection(), sourceDb, secretName);
-    spec.destination = Endpoints.of(new DestinationEndpoint(), destinationDb, secretName + "-audit");
+    spec.provider = ProviderSpec.SELF_MANAGED;
+    spec.connection = Endpoints.of(new SourceConnectionSpec(), sourceDb, secretName);
+    spec.destination = Endpoints.of(new DestinationEndpointSpec(), destinationDb, secretName + "-audit");
     spec.reclaimPolicy = ReclaimPolicy.DELETE;
     spec.slotName = slotName;
     sdb.setSpec(spec);
@@ -135,7 +136,7 @@ final class SourceFixture {
   }
 
   long destinationCount(String sql) {
-    Object n = io.pgtrail.testing.Db.scalar(destinationDb, sql);
+    Object n = Db.scalar(destinationDb, sql);
     return n == null ? 0 : ((Number) n).longValue();
   }
 

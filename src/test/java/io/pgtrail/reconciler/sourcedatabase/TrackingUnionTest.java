@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtrail.api.v1alpha1.LocalObjectRef;
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
-import io.pgtrail.postgres.QualifiedName;
+import io.pgtrail.postgres.catalog.QualifiedName;
 import io.pgtrail.reconciler.trackingpolicy.PolicyScope;
 import java.util.List;
 import org.junit.jupiter.api.Test;

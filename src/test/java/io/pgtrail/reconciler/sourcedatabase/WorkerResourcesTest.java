@@ -1,6 +1,5 @@
 package io.pgtrail.reconciler.sourcedatabase;
 
-import io.pgtrail.api.v1alpha1.WorkerSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,8 +8,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
-import io.pgtrail.postgres.ConnectionSettings;
+import io.pgtrail.api.v1alpha1.WorkerSpec;
+import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.reconciler.support.SecretData;
+import io.pgtrail.worker.WorkerConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +52,7 @@ class WorkerResourcesTest {
 
   @Test
   void theWorkerAcceptsTheRenderedConfig() {
-    var config = io.pgtrail.worker.WorkerConfig.parse(WorkerResources.workerYaml(INPUTS));
+    var config = WorkerConfig.parse(WorkerResources.workerYaml(INPUTS));
     assertThat(config.slot()).isEqualTo("pgtrail_slot");
     assertThat(config.publication()).isEqualTo("pgtrail_pub");
     assertThat(config.ignoreColumns()).containsExactly("*.updated_at", "orders.note");
@@ -70,13 +71,13 @@ class WorkerResourcesTest {
     var in = new WorkerResources.Inputs("img:1", null, null, 9090, SOURCE, DEST, "pgtrail_slot", "pgtrail_pub",
         List.of(), WorkerResources.Behaviour.of(worker), null, null, "json");
 
-    var config = io.pgtrail.worker.WorkerConfig.parse(WorkerResources.workerYaml(in));
-    assertThat(config.onGapOrDefault()).isEqualTo(io.pgtrail.worker.WorkerConfig.OnGap.CONTINUE);
+    var config = WorkerConfig.parse(WorkerResources.workerYaml(in));
+    assertThat(config.onGapOrDefault()).isEqualTo(WorkerConfig.OnGap.CONTINUE);
     assertThat(config.health().stallAfter()).isEqualTo(java.time.Duration.ofSeconds(30));
     assertThat(config.batch().maxBytesOrDefault()).isEqualTo(1_048_576L);
 
-    var defaults = io.pgtrail.worker.WorkerConfig.parse(WorkerResources.workerYaml(INPUTS));
-    assertThat(defaults.onGapOrDefault()).isEqualTo(io.pgtrail.worker.WorkerConfig.OnGap.STOP);
+    var defaults = WorkerConfig.parse(WorkerResources.workerYaml(INPUTS));
+    assertThat(defaults.onGapOrDefault()).isEqualTo(WorkerConfig.OnGap.STOP);
   }
 
   @Test
@@ -123,12 +124,12 @@ class WorkerResourcesTest {
 
   @Test
   void podSettingsComeFromTheSourceOverTheChartDefaults() {
-    var defaults = new io.pgtrail.api.v1alpha1.WorkerSpec();
+    var defaults = new WorkerSpec();
     defaults.priorityClassName = "batch";
     defaults.nodeSelector = java.util.Map.of("pool", "general", "zone", "a");
     defaults.imagePullSecrets = List.of(new io.fabric8.kubernetes.api.model.LocalObjectReference("regcred"));
     defaults.podLabels = java.util.Map.of("team", "platform", "app.kubernetes.io/instance", "spoofed");
-    var own = new io.pgtrail.api.v1alpha1.WorkerSpec();
+    var own = new WorkerSpec();
     own.nodeSelector = java.util.Map.of("pool", "db");
     own.serviceAccountName = "audit";
     own.tolerations = List.of(new io.fabric8.kubernetes.api.model.TolerationBuilder().withKey("dedicated")

@@ -3,8 +3,8 @@ package io.pgtrail.worker.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.worker.Change;
@@ -55,7 +55,7 @@ class ChangeSinkTest {
       assertThat(sink.pendingBytes()).isGreaterThan(256 * 1024);
       assertThat(sink.flush(0, 0)).isEqualTo(new ChangeSink.FlushResult(2010, 10, true, 0, 0));
     }
-    assertThat(io.pgtrail.worker.WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(2010);
+    assertThat(WorkerHarness.count(db, "SELECT count(*) FROM changes")).isEqualTo(2010);
   }
 
   @Test

@@ -2,8 +2,8 @@ package io.pgtrail.worker.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.worker.Change;
@@ -79,7 +79,7 @@ class PendingListCleanerTest {
 
   /** Pages in the pending lists of the three GIN indexes, read without merging them (pgstattuple). */
   private static long pendingPagesWithoutMerging(ConnectionSettings db) {
-    try (var c = io.pgtrail.postgres.PgConnections.open(db); var st = c.createStatement()) {
+    try (var c = PgConnections.open(db); var st = c.createStatement()) {
       st.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple");
     } catch (Exception e) {
       throw new IllegalStateException("cannot create pgstattuple", e);

@@ -3,8 +3,8 @@ package io.pgtrail.worker.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtrail.Main;
-import io.pgtrail.postgres.ConnectionSettings;
-import io.pgtrail.postgres.PgConnections;
+import io.pgtrail.postgres.connect.ConnectionSettings;
+import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.worker.WorkerHarness;

@@ -3,11 +3,12 @@ package io.pgtrail.worker.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgtrail.api.v1alpha1.DestinationEndpoint;
+import io.pgtrail.api.v1alpha1.DestinationEndpointSpec;
 import io.pgtrail.reconciler.sourcedatabase.WorkerResources;
 import io.pgtrail.worker.WorkerConfig;
 import io.pgtrail.worker.sink.ChangesTable;
 import io.pgtrail.worker.sink.PartitionPeriod;
+import io.pgtrail.worker.sink.UuidV7;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
@@ -47,10 +48,10 @@ class StoreSettingsTest {
 
   @Test
   void theOperatorRendersSpecDestinationIntoAConfigTheWorkerAccepts() {
-    DestinationEndpoint destination = new DestinationEndpoint();
-    destination.partitionBy = DestinationEndpoint.PartitionBy.MONTHLY;
+    DestinationEndpointSpec destination = new DestinationEndpointSpec();
+    destination.partitionBy = DestinationEndpointSpec.PartitionBy.MONTHLY;
     destination.retention = "26w";
-    destination.retentionMode = DestinationEndpoint.RetentionMode.DETACH;
+    destination.retentionMode = DestinationEndpointSpec.RetentionMode.DETACH;
     WorkerResources.Endpoint endpoint = new WorkerResources.Endpoint("audit", 5432, "audit", "writer", "disable",
         "pw", null);
     WorkerResources.Inputs inputs = new WorkerResources.Inputs("img:1", null, null, 9090, endpoint, endpoint, "s", "p",
@@ -61,7 +62,7 @@ class StoreSettingsTest {
     assertThat(WorkerConfig.parse(yaml).store().toSettings()).isEqualTo(new StoreSettings(
         new ChangesTable.Layout(PartitionPeriod.MONTHLY, 2), Duration.ofDays(182), StoreSettings.RetentionMode.DETACH));
     assertThat(WorkerResources.workerYaml(new WorkerResources.Inputs("img:1", null, null, 9090, endpoint, endpoint,
-        "s", "p", List.of(), WorkerResources.Behaviour.DEFAULTS, null, null, null, WorkerResources.Store.from(new DestinationEndpoint()))))
+        "s", "p", List.of(), WorkerResources.Behaviour.DEFAULTS, null, null, null, WorkerResources.Store.from(new DestinationEndpointSpec()))))
         .doesNotContain("store:");
   }
 
@@ -79,7 +80,7 @@ class StoreSettingsTest {
   @Test
   void uuidV7IdsCarryTheTimeAndStayOrderedWithinAMillisecondAndWhenTheClockStepsBack() {
     long[] clock = {1_764_300_000_000L};
-    io.pgtrail.worker.sink.UuidV7 ids = new io.pgtrail.worker.sink.UuidV7(() -> clock[0]);
+    UuidV7 ids = new UuidV7(() -> clock[0]);
     Set<UUID> seen = new HashSet<>();
     UUID previous = null;
     for (int i = 0; i < 200_000; i++) {
@@ -98,7 +99,7 @@ class StoreSettingsTest {
       assertThat(seen.add(id)).isTrue();
       previous = id;
     }
-    assertThat(io.pgtrail.worker.sink.UuidV7.millis(previous)).isBetween(1_764_300_000_003L, 1_764_300_000_010L);
+    assertThat(UuidV7.millis(previous)).isBetween(1_764_300_000_003L, 1_764_300_000_010L);
   }
 
   /** PostgreSQL orders uuids by their bytes, unsigned. */
