@@ -13,6 +13,7 @@ import io.pgtrail.worker.store.Retention;
 import io.pgtrail.worker.store.StoreSettings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -24,8 +25,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -111,7 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
         int throughputChanges = transactions * 3 * ROWS_PER_STEP;
 
         int warmupChanges = warmUp(source, destination, worker, transactions);
-        java.util.Map<Long, long[]> writersBefore = workerDestinationSchedule(destination);
+        Map<Long, long[]> writersBefore = workerDestinationSchedule(destination);
         double cpuBefore = cpuSeconds(worker.pid());
         double compilerCpuBefore = compilerCpuSeconds(worker.pid());
         long loadStarted = System.nanoTime();
@@ -565,8 +568,8 @@ public final class BenchCommand implements Callable<Integer> {
    * Time on a CPU and time runnable but waiting for one ({@code /proc/<pid>/schedstat}, nanoseconds) of each
    * backend the worker holds on the destination: the writing one, the GIN cleaner, the store maintenance.
    */
-  private static java.util.Map<Long, long[]> workerDestinationSchedule(ConnectionSettings destination) throws Exception {
-    java.util.Map<Long, long[]> schedule = new java.util.HashMap<>();
+  private static Map<Long, long[]> workerDestinationSchedule(ConnectionSettings destination) throws Exception {
+    Map<Long, long[]> schedule = new HashMap<>();
     try (Connection c = PgConnections.open(destination); ResultSet rs = c.createStatement().executeQuery(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
             + " AND backend_type = 'client backend'")) {
@@ -574,7 +577,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
           String[] f = Files.readString(Path.of("/proc/" + rs.getLong(1) + "/schedstat")).trim().split(" ");
           schedule.put(rs.getLong(1), new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
-        } catch (java.io.IOException | RuntimeException unreadable) {
+        } catch (IOException | RuntimeException unreadable) {
           // a backend that ended, or a kernel without schedstat: not counted
         }
       }
@@ -583,9 +586,9 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** The change of the backend that spent the most time on a CPU between the two readings: the writing one. */
-  private static long[] busiestSince(java.util.Map<Long, long[]> before, java.util.Map<Long, long[]> after) {
+  private static long[] busiestSince(Map<Long, long[]> before, Map<Long, long[]> after) {
     long[] busiest = {0, 0};
-    for (java.util.Map.Entry<Long, long[]> e : after.entrySet()) {
+    for (Map.Entry<Long, long[]> e : after.entrySet()) {
       long[] from = before.getOrDefault(e.getKey(), new long[2]);
       long[] delta = {e.getValue()[0] - from[0], e.getValue()[1] - from[1]};
       if (delta[0] > busiest[0]) {
@@ -605,7 +608,7 @@ public final class BenchCommand implements Callable<Integer> {
           if (stat.contains("CompilerThre")) {
             seconds += ticksToSeconds(stat);
           }
-        } catch (java.io.IOException gone) {
+        } catch (IOException gone) {
           // a compiler thread that ended between listing and reading: its time is no longer counted anywhere
         }
       }
