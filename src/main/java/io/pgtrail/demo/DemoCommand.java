@@ -231,6 +231,7 @@ public final class DemoCommand implements Callable<Integer> {
   private static OperatorOptions operatorOptions() {
     return OperatorOptions.defaults()
         .withHttpPort(0)
+        .withLeaderElection(false, OperatorOptions.DEFAULT_LEASE_NAMESPACE)
         .withWatchNamespaces(Set.of(NAMESPACE))
         .withIntervals(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(30))
         .withReconcileThreads(2);

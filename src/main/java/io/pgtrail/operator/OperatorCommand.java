@@ -30,17 +30,20 @@ public final class OperatorCommand implements Callable<Integer> {
       description = "Comma-separated namespaces to watch; empty watches all (env PGTRAIL_WATCH_NAMESPACES).")
   String watchNamespaces;
 
-  @Option(names = "--leader-election", defaultValue = "${env:PGTRAIL_LEADER_ELECTION:-true}", arity = "1",
+  @Option(names = "--leader-election", arity = "1",
+      defaultValue = "${env:PGTRAIL_LEADER_ELECTION:-" + OperatorOptions.DEFAULT_LEADER_ELECTION + "}",
       description = "Hold a Lease before reconciling, so only one replica acts (default ${DEFAULT-VALUE}).")
   boolean leaderElection;
 
   @Option(names = "--lease-namespace",
-      defaultValue = "${env:PGTRAIL_LEADER_ELECTION_NAMESPACE:-${env:POD_NAMESPACE:-default}}",
+      defaultValue = "${env:PGTRAIL_LEADER_ELECTION_NAMESPACE:-${env:POD_NAMESPACE:-"
+          + OperatorOptions.DEFAULT_LEASE_NAMESPACE + "}}",
       description = "Namespace of the leader Lease (env PGTRAIL_LEADER_ELECTION_NAMESPACE or POD_NAMESPACE;"
           + " now ${DEFAULT-VALUE}).")
   String leaseNamespace;
 
-  @Option(names = "--http-port", defaultValue = "${env:PGTRAIL_METRICS_PORT:-${env:PGTRAIL_HTTP_PORT:-8080}}",
+  @Option(names = "--http-port", defaultValue = "${env:PGTRAIL_METRICS_PORT:-${env:PGTRAIL_HTTP_PORT:-"
+      + OperatorOptions.DEFAULT_HTTP_PORT + "}}",
       description = "Port for /healthz, /readyz and /metrics (env PGTRAIL_METRICS_PORT; now ${DEFAULT-VALUE}).")
   int httpPort;
 
@@ -49,17 +52,20 @@ public final class OperatorCommand implements Callable<Integer> {
           + " never latest).")
   String workerImage;
 
-  @Option(names = "--resync", defaultValue = "PT60S", description = "Re-check interval of healthy sources (ISO-8601).")
+  @Option(names = "--resync", defaultValue = OperatorOptions.DEFAULT_RESYNC_INTERVAL,
+      description = "Re-check interval of healthy sources (ISO-8601).")
   Duration resync;
 
-  @Option(names = "--retry", defaultValue = "PT15S", description = "Retry interval of failing sources (ISO-8601).")
+  @Option(names = "--retry", defaultValue = OperatorOptions.DEFAULT_RETRY_INTERVAL,
+      description = "Retry interval of failing sources (ISO-8601).")
   Duration retry;
 
-  @Option(names = "--cleanup-timeout", defaultValue = "PT15M",
+  @Option(names = "--cleanup-timeout", defaultValue = OperatorOptions.DEFAULT_CLEANUP_TIMEOUT,
       description = "How long a failing database cleanup may block a SourceDatabase deletion (ISO-8601).")
   Duration cleanupTimeout;
 
-  @Option(names = "--reconcile-threads", defaultValue = "10", description = "Concurrent reconciliations.")
+  @Option(names = "--reconcile-threads", defaultValue = OperatorOptions.DEFAULT_RECONCILE_THREADS,
+      description = "Concurrent reconciliations.")
   int reconcileThreads;
 
   @Option(names = "--worker-pod-defaults", defaultValue = "${env:PGTRAIL_WORKER_POD_DEFAULTS:-}",
@@ -68,11 +74,12 @@ public final class OperatorCommand implements Callable<Integer> {
           + " SourceDatabase sets them (env PGTRAIL_WORKER_POD_DEFAULTS).")
   String workerPodDefaults;
 
-  @Option(names = "--worker-log-format", defaultValue = "${env:PGTRAIL_LOG_FORMAT:-text}",
+  @Option(names = "--worker-log-format",
+      defaultValue = "${env:PGTRAIL_LOG_FORMAT:-" + OperatorOptions.DEFAULT_WORKER_LOG_FORMAT + "}",
       description = "Log format of the workers: json or text (default: the operator's own, env PGTRAIL_LOG_FORMAT).")
   String workerLogFormat;
 
-  @Option(names = "--worker-stall-timeout", defaultValue = "PT5M",
+  @Option(names = "--worker-stall-timeout", defaultValue = OperatorOptions.DEFAULT_WORKER_STALL_TIMEOUT,
       description = "WorkerStreaming turns False when the slot's confirmed position stands still this long while"
           + " WAL is pending (ISO-8601).")
   Duration workerStallTimeout;

@@ -37,6 +37,19 @@ public record OperatorOptions(
     String workerLogFormat,
     Duration workerStallTimeout) {
 
+  // The one home of the options' defaults. Text, because picocli's defaultValue (OperatorCommand) takes
+  // constant strings; the chart's values.yaml and docs/install.md are checked against them (OperatorDefaultsTest).
+  public static final String DEFAULT_LEADER_ELECTION = "true";
+  public static final String DEFAULT_LEASE_NAME = "pgtrail-operator";
+  public static final String DEFAULT_LEASE_NAMESPACE = "default";
+  public static final String DEFAULT_HTTP_PORT = "8080";
+  public static final String DEFAULT_RESYNC_INTERVAL = "PT60S";
+  public static final String DEFAULT_RETRY_INTERVAL = "PT15S";
+  public static final String DEFAULT_CLEANUP_TIMEOUT = "PT15M";
+  public static final String DEFAULT_RECONCILE_THREADS = "10";
+  public static final String DEFAULT_WORKER_LOG_FORMAT = "text";
+  public static final String DEFAULT_WORKER_STALL_TIMEOUT = "PT5M";
+
   /** The image the chart installs by default, at this build's version: never a moving tag such as latest. */
   public static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/pgtrail/pgtrail";
 
@@ -44,9 +57,13 @@ public record OperatorOptions(
     return DEFAULT_IMAGE_REPOSITORY + ":" + io.pgtrail.BuildVersion.current().version();
   }
 
+  /** What {@code pgtrail operator} runs with when given no options and no environment. */
   public static OperatorOptions defaults() {
-    return new OperatorOptions(Set.of(), false, "pgtrail-operator", "default", 8080, defaultWorkerImage(),
-        Duration.ofSeconds(60), Duration.ofSeconds(15), Duration.ofMinutes(15), 10, "", "text", Duration.ofMinutes(5));
+    return new OperatorOptions(Set.of(), Boolean.parseBoolean(DEFAULT_LEADER_ELECTION), DEFAULT_LEASE_NAME,
+        DEFAULT_LEASE_NAMESPACE, Integer.parseInt(DEFAULT_HTTP_PORT), defaultWorkerImage(),
+        Duration.parse(DEFAULT_RESYNC_INTERVAL), Duration.parse(DEFAULT_RETRY_INTERVAL),
+        Duration.parse(DEFAULT_CLEANUP_TIMEOUT), Integer.parseInt(DEFAULT_RECONCILE_THREADS), "",
+        DEFAULT_WORKER_LOG_FORMAT, Duration.parse(DEFAULT_WORKER_STALL_TIMEOUT));
   }
 
   public OperatorOptions withWatchNamespaces(Set<String> namespaces) {

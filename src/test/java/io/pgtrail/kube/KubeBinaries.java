@@ -47,7 +47,7 @@ final class KubeBinaries {
   }
 
   static boolean inCi() {
-    return "true".equalsIgnoreCase(System.getenv("CI"));
+    return io.pgtrail.testing.Prerequisites.inCi();
   }
 
   private static Path locate() {

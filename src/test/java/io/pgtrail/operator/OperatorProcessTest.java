@@ -11,6 +11,7 @@ import io.pgtrail.Main;
 import io.pgtrail.api.v1alpha1.LocalObjectRef;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.TrackingPolicySpec;
+import io.pgtrail.reconciler.trackingpolicy.TrackingPolicyReconciler;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import java.net.URI;
@@ -82,8 +83,10 @@ class OperatorProcessTest {
     TrackingPolicy outside = harness.client().resource(orphanPolicy("elsewhere")).create();
     harness.apply(orphanPolicy(MockCluster.NAMESPACE));
     harness.awaitPolicy("p", "Ready", "False", "SourceNotFound");
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).untilAsserted(() ->
-        assertThat(harness.client().resource(outside).get().getStatus().conditions).isEmpty());
+    // the watched orphan retries every second; had the one outside been watched too, it would have been
+    // reconciled by now (it was created first)
+    harness.awaitMoreReconciliations(TrackingPolicyReconciler.NAME, 3);
+    assertThat(harness.client().resource(outside).get().getStatus().conditions).isEmpty();
   }
 
   @Test

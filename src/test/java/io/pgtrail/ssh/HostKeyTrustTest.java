@@ -2,10 +2,10 @@ package io.pgtrail.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgtrail.ssh.HostKeyTrust.Decision;
 import io.pgtrail.ssh.HostKeyTrust.Verdict;
+import io.pgtrail.testing.Prerequisites;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,7 +102,7 @@ class HostKeyTrustTest {
 
   @Test
   void hashedKnownHostsEntriesMatch() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh-keygen")), "ssh-keygen is not installed");
+    Prerequisites.assumeExecutable(Path.of("/usr/bin/ssh-keygen"), "the interoperability check with OpenSSH");
     Path file = dir.resolve("known_hosts");
     Files.writeString(file, "[jump.example.com]:2222 " + JUMP_KEY + "\n");
     Process hash = new ProcessBuilder("ssh-keygen", "-H", "-f", file.toString()).redirectErrorStream(true).start();

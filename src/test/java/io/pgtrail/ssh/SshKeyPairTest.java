@@ -2,8 +2,8 @@ package io.pgtrail.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.pgtrail.testing.Prerequisites;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -78,7 +78,7 @@ class SshKeyPairTest {
 
   @Test
   void opensshAgreesOnPublicKeyAndFingerprint() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh-keygen")), "ssh-keygen is not installed");
+    Prerequisites.assumeExecutable(Path.of("/usr/bin/ssh-keygen"), "the interoperability check with OpenSSH");
     SshKeyPair key = SshKeyPair.generate("pgtrail/shop/orders");
     Path file = writePrivate(key.privateKeyText());
 
@@ -90,7 +90,7 @@ class SshKeyPairTest {
 
   @Test
   void readsAKeyMadeByOpenSsh() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh-keygen")), "ssh-keygen is not installed");
+    Prerequisites.assumeExecutable(Path.of("/usr/bin/ssh-keygen"), "the interoperability check with OpenSSH");
     Path file = dir.resolve("id_ed25519");
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "made-by-openssh", "-f", file.toString());
 
@@ -101,7 +101,7 @@ class SshKeyPairTest {
 
   @Test
   void refusesAPassphraseProtectedKeyClearly() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh-keygen")), "ssh-keygen is not installed");
+    Prerequisites.assumeExecutable(Path.of("/usr/bin/ssh-keygen"), "the interoperability check with OpenSSH");
     Path file = dir.resolve("id_locked");
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f", file.toString());
 

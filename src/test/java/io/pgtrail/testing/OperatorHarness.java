@@ -10,13 +10,20 @@ import io.pgtrail.operator.OperatorOptions;
 import io.pgtrail.operator.PgtrailOperator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A mock cluster, captured logs and a running operator (which a test may stop and start again). */
 public final class OperatorHarness implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
   public final MockCluster cluster = new MockCluster();
   public final LogCapture logs = LogCapture.attach();
   private OperatorOptions options = OperatorOptions.defaults()
@@ -105,6 +112,32 @@ public final class OperatorHarness implements AutoCloseable {
           .isPresent();
     });
     return policy(name);
+  }
+
+  /** Reconciliations the running operator has finished for a controller, read from its own /metrics. */
+  public long reconciliations(String controller) {
+    try {
+      String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + operator.httpPort() + "/metrics"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      Matcher m = Pattern.compile("^pgtrail_operator_reconciliations_total\\{controller=\"" + Pattern.quote(controller)
+          + "\"\\} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+      return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Waits until the operator has finished {@code more} further reconciliations of a controller. "It retried
+   * and still did not ..." is then shown by counting retries, not by letting a wall-clock window pass.
+   */
+  public void awaitMoreReconciliations(String controller, int more) {
+    long target = reconciliations(controller) + more;
+    await(more + " more " + controller + " reconciliations").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100)).until(() -> reconciliations(controller) >= target);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.pgtrail.worker;
 
+import static org.awaitility.Awaitility.await;
+
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.postgres.slots.ReplicationSlots;
@@ -9,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -64,16 +67,12 @@ public final class PgOutputCapture {
   /** Slot functions read flushed WAL only; the servers run with synchronous_commit=off. */
   private static void awaitWalFlushed(Connection c) throws Exception {
     try (var s = c.createStatement()) {
-      for (int i = 0; i < 100; i++) {
-        try (ResultSet rs = s.executeQuery(
-            "SELECT pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn()")) {
-          rs.next();
-          if (rs.getBoolean(1)) {
-            return;
-          }
-        }
-        Thread.sleep(20);
-      }
+      await("WAL flushed up to what was inserted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+          .until(() -> {
+            try (ResultSet rs = s.executeQuery("SELECT pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn()")) {
+              return rs.next() && rs.getBoolean(1);
+            }
+          });
     }
   }
 

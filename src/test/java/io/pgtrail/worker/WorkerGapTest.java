@@ -51,7 +51,12 @@ class WorkerGapTest {
   }
 
   private static boolean recorded(ConnectionSettings destination, int id) {
-    return WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE primary_key = '" + id + "'") == 1;
+    return recordings(destination, id) == 1;
+  }
+
+  /** Rows for the id; -1 when the query fails, so "not recorded" is asserted as zero, never as "not one". */
+  private static long recordings(ConnectionSettings destination, int id) {
+    return WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE primary_key = '" + id + "'");
   }
 
   @Test
@@ -88,7 +93,7 @@ class WorkerGapTest {
     try (WorkerHarness h = worker(source, destination, WorkerConfig.OnGap.STOP, true)) {
       server.execute(source.database(), "INSERT INTO docs VALUES (3)");
       await().atMost(Duration.ofSeconds(20)).until(() -> recorded(destination, 3));
-      assertThat(recorded(destination, 2)).as("lost with the slot; the gap records say so").isFalse();
+      assertThat(recordings(destination, 2)).as("lost with the slot; the gap records say so").isZero();
       assertThat(gapRecords(destination, "PositionJump")).isEqualTo(1);
       assertThat(h.worker.isAlive()).isTrue();
     }
@@ -123,7 +128,7 @@ class WorkerGapTest {
     try (WorkerHarness h = worker(source, destination, WorkerConfig.OnGap.STOP, true)) {
       server.execute(source.database(), "INSERT INTO docs VALUES (4)");
       await().atMost(Duration.ofSeconds(20)).until(() -> recorded(destination, 4));
-      assertThat(recorded(destination, 3)).isFalse();
+      assertThat(recordings(destination, 3)).isZero();
     }
     WorkerHarness.dropSlot(source, slot);
   }

@@ -114,7 +114,7 @@ class WorkerTest {
         sourceServer.restart();
         insertOrders(sourceServer, source, 301, 600);
         h.awaitRecorded(600, Duration.ofSeconds(60));
-        await().atMost(Duration.ofSeconds(5)).until(() -> h.metrics.reconnects.get() >= 1);
+        await().atMost(Duration.ofSeconds(20)).until(() -> h.metrics.reconnects.get() >= 1);
         assertExactlyOnce(destination, 600);
       }
     }

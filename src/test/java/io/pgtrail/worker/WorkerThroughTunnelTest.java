@@ -46,7 +46,7 @@ class WorkerThroughTunnelTest {
         WorkerTest.insertOrders(server, source, 301, 400);
 
         h.awaitRecorded(400, Duration.ofSeconds(60));
-        await().atMost(Duration.ofSeconds(5)).until(() -> h.metrics.reconnects.get() >= 1);
+        await().atMost(Duration.ofSeconds(20)).until(() -> h.metrics.reconnects.get() >= 1);
         assertThat(jump.forwardedConnections()).isGreaterThan(forwardedAtStart);
         WorkerTest.assertExactlyOnce(destination, 400);
       }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtrail.api.v1alpha1.PostgresEndpointSpec;
 import io.pgtrail.api.v1alpha1.SecretKeyRef;
 import io.pgtrail.api.v1alpha1.SecretKeysRef;
+import io.pgtrail.api.v1alpha1.status.Reason;
 import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.connect.SslMode;
 import io.pgtrail.reconciler.support.Hashing;
@@ -40,6 +41,11 @@ final class SourceAccess implements AutoCloseable {
     MissingSecret(String message, boolean keyMissing) {
       super(message);
       this.keyMissing = keyMissing;
+    }
+
+    /** The CredentialsResolved reason: SecretKeyMissing or SecretNotFound. */
+    Reason reason() {
+      return keyMissing ? Reason.SECRET_KEY_MISSING : Reason.SECRET_NOT_FOUND;
     }
   }
 

@@ -3,11 +3,11 @@ package io.pgtrail.reconciler.sourcedatabase;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.CONNECTED;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.CREDENTIALS_RESOLVED;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.PUBLICATION_READY;
-import static io.pgtrail.api.v1alpha1.status.ConditionType.REPLICATION_PERMITTED;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.READY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_HEALTHY;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.SLOT_READY;
-import static io.pgtrail.api.v1alpha1.status.ConditionType.WAL_LEVEL_LOGICAL;
 import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_AVAILABLE;
+import static io.pgtrail.api.v1alpha1.status.ConditionType.WORKER_STREAMING;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -39,14 +39,11 @@ import io.pgtrail.reconciler.support.OwnStatusWrites;
 import io.pgtrail.reconciler.support.OwnedResources;
 import io.pgtrail.reconciler.support.ReconcilerSettings;
 import io.pgtrail.reconciler.support.StatusWriter;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a SourceDatabase: validate, resolve policies and credentials, connect and preflight,
@@ -59,16 +56,15 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
   static final String SECRET_INDEX = "source-by-secret";
   static final String APPLIED_POLICY_INDEX = "source-by-applied-policy";
 
-  /** Step conditions in chain order; Ready summarizes them. */
-  static final List<String> STEP_CONDITIONS = List.of(CREDENTIALS_RESOLVED, CONNECTED, WAL_LEVEL_LOGICAL,
-      REPLICATION_PERMITTED, PUBLICATION_READY, SLOT_READY, SLOT_HEALTHY, WORKER_AVAILABLE);
-  private static final Logger LOG = LoggerFactory.getLogger(SourceDatabaseReconciler.class);
 
   private final KubernetesClient client;
   private final ReconcilerSettings settings;
   private final SourceAccess access;
   private final OwnedResources owned;
-  private final SourceSteps steps;
+  private final WorkerProgress progress;
+  private final SourceTunnel tunnel;
+  private final StepChain chain;
+  private volatile OwnedCaches caches;
   private final SourceCleanup cleanup;
   private final EventRecorder events;
   private final ConditionEvents conditionEvents;
@@ -84,8 +80,27 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
         Reason.WAITING.camelCase(), Reason.RECONCILING.camelCase(), Reason.WORKER_NOT_REPORTING.camelCase()));
     this.access = new SourceAccess(client);
     this.owned = new OwnedResources(client);
-    this.steps = new SourceSteps(client, settings, access, owned);
-    this.cleanup = new SourceCleanup(client, settings, events, access, steps::routeForCleanup);
+    this.caches = OwnedCaches.uncached(client);
+    this.progress = new WorkerProgress(settings.clock(), settings.workerStallTimeout());
+    this.tunnel = new SourceTunnel(access, owned, () -> caches);
+    SourceCredentials credentials = new SourceCredentials(settings, access, owned, () -> caches);
+    PostgresSteps postgres = new PostgresSteps(credentials);
+    WorkerDeploymentStep worker = new WorkerDeploymentStep(settings, owned, () -> caches);
+    this.chain = new StepChain(List.of(
+        Step.gate("validate", READY, SourceValidation::validate),
+        Step.always("resolvePolicies", READY, PolicySelection::resolve),
+        Step.gate("resolveCredentials", CREDENTIALS_RESOLVED, credentials::resolve),
+        Step.gate("openTunnel", CONNECTED, tunnel::open),
+        Step.gate("connect", CONNECTED, postgres::connect),
+        // observe first: slot facts and worker progress whatever the setup steps below say
+        Step.always("observeSlot", SLOT_HEALTHY, SlotObservation::observe),
+        Step.always("observeWorker", WORKER_STREAMING, progress::observe),
+        Step.gate("preflight", CONNECTED, postgres::preflight),
+        Step.gate("checkOwnership", PUBLICATION_READY, postgres::checkOwnership),
+        Step.gate("ensurePublicationAndSlot", PUBLICATION_READY, postgres::ensurePublicationAndSlot),
+        Step.gate("confirmSlot", SLOT_READY, SlotObservation::confirm),
+        Step.gate("ensureWorker", WORKER_AVAILABLE, worker::ensure)));
+    this.cleanup = new SourceCleanup(client, settings, events, access, tunnel::routeForCleanup);
   }
 
   /** Releases what the reconciler holds outside Kubernetes (the CA certificate directory). */
@@ -101,9 +116,9 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     source.setStatus(cached);
     Conditions conditions = new Conditions(previous.conditions, source.getMetadata().getGeneration(), settings.clock());
     boolean healthy;
-    try (SourceRun run = new SourceRun(source, conditions)) {
-      runSteps(run, context);
-      steps.summarize(run);
+    try (SourceRun run = new SourceRun(source, conditions, context.getSecondaryResources(TrackingPolicy.class))) {
+      chain.run(run);
+      SourceSummary.summarize(run);
       run.status.observedGeneration = source.getMetadata().getGeneration();
       run.status.conditions = conditions.list();
       carryForward(previous, run);
@@ -114,11 +129,11 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
           run.status.slot == null ? null : run.status.slot.retainedWalBytes,
           conditions.get(ConditionType.WORKER_STREAMING).map(c -> c.getStatus()).orElse("Unknown"));
       conditionEvents.emit(source, previous.conditions, conditions);
-      for (String[] note : run.notes) {
-        events.record(source, EventRecorder.Type.Normal, note[0], note[1]);
+      for (SourceRun.Note note : run.notes) {
+        events.normal(source, note.reason(), note.message());
       }
-      for (String[] warning : run.warnings) {
-        events.record(source, EventRecorder.Type.Warning, warning[0], warning[1]);
+      for (SourceRun.Note warning : run.warnings) {
+        events.warning(source, warning.reason(), warning.message());
       }
       healthy = conditions.isTrue(ConditionType.READY);
     } finally {
@@ -127,85 +142,6 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     metrics.sourceReady(source.getMetadata().getNamespace(), source.getMetadata().getName(), healthy);
     Duration next = healthy ? settings.resyncInterval() : settings.retryInterval();
     return UpdateControl.<SourceDatabase>noUpdate().rescheduleAfter(next);
-  }
-
-  private void runSteps(SourceRun run, Context<SourceDatabase> context) {
-    String step = "validate";
-    try {
-      if (!steps.validate(run)) {
-        return;
-      }
-      step = "resolvePolicies";
-      steps.resolvePolicies(run, context.getSecondaryResources(TrackingPolicy.class));
-      step = "resolveCredentials";
-      if (!steps.resolveCredentials(run)) {
-        return;
-      }
-      step = "openTunnel";
-      if (!steps.openTunnel(run)) {
-        return;
-      }
-      step = "connect";
-      if (!steps.connect(run)) {
-        return;
-      }
-      // observe first: slot facts and worker progress whatever the setup steps below say
-      step = "observeSlot";
-      steps.observeSlot(run);
-      step = "observeWorker";
-      steps.observeWorker(run);
-      step = "preflight";
-      if (!steps.preflight(run)) {
-        return;
-      }
-      step = "checkOwnership";
-      if (!steps.checkOwnership(run)) {
-        return;
-      }
-      step = "ensurePublicationAndSlot";
-      if (!steps.ensurePublicationAndSlot(run)) {
-        return;
-      }
-      step = "confirmSlot";
-      if (!steps.confirmSlot(run)) {
-        return;
-      }
-      step = "ensureWorker";
-      steps.ensureWorker(run);
-    } catch (SQLException e) {
-      String owner = conditionOwnedBy(step);
-      LOG.warn("{} {}/{}: step {} failed: {} (SQLSTATE {})", SourceDatabase.class.getSimpleName(), run.namespace(),
-          run.name(), step, e.getMessage(), e.getSQLState());
-      run.conditions.setFalse(owner, Reason.SETUP_FAILED.camelCase(), "step " + step + " failed: "
-          + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
-    } catch (RuntimeException e) {
-      String owner = conditionOwnedBy(step);
-      LOG.error("{} {}/{}: step {} failed unexpectedly", SourceDatabase.class.getSimpleName(), run.namespace(),
-          run.name(), step, e);
-      run.conditions.setFalse(owner, Reason.INTERNAL_ERROR.camelCase(), "step " + step + " failed: "
-          + e.getClass().getSimpleName() + ": " + firstLine(String.valueOf(e.getMessage())));
-    }
-  }
-
-  private static String conditionOwnedBy(String step) {
-    return switch (step) {
-      case "validate", "resolvePolicies" -> ConditionType.READY;
-      case "resolveCredentials" -> CREDENTIALS_RESOLVED;
-      case "openTunnel", "connect", "preflight" -> CONNECTED;
-      case "observeSlot" -> SLOT_HEALTHY;
-      case "observeWorker" -> ConditionType.WORKER_STREAMING;
-      case "checkOwnership", "ensurePublicationAndSlot" -> PUBLICATION_READY;
-      case "confirmSlot" -> SLOT_READY;
-      default -> WORKER_AVAILABLE;
-    };
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 
   /** Facts that only a successful setup refreshes stay visible while a later run fails. */
@@ -246,8 +182,8 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     DeleteControl control = cleanup.run(source, context);
     if (control.isRemoveFinalizer()) {
       conditionEvents.forget(source);
-      steps.releaseTunnel(source);
-      steps.progress().forget(source.getMetadata().getUid());
+      tunnel.release(source);
+      progress.forget(source.getMetadata().getUid());
       statusWrites.forget(source);
       owned.forget(source);
     }
@@ -299,8 +235,8 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
             .withNamespacesInheritedFromController()
             .build(),
         context);
-    steps.useCaches(new OwnedCaches(OwnedResources.cacheOf(deployments), OwnedResources.cacheOf(configMaps),
-        OwnedResources.cacheOf(ownedSecrets)));
+    caches = new OwnedCaches(OwnedResources.cacheOf(deployments), OwnedResources.cacheOf(configMaps),
+        OwnedResources.cacheOf(ownedSecrets));
     access.useCache((namespace, name) -> ownedSecrets.get(new ResourceID(name, namespace))
         .or(() -> watchedSecrets.get(new ResourceID(name, namespace))));
     cleanup.useDeployments(OwnedResources.cacheOf(deployments));

@@ -67,7 +67,7 @@ final class WorkerProgress {
     Optional<Duration> stalled = stalledFor(run.source.getMetadata().getUid(), run.observedSlot);
     report.ifPresent(r -> run.status.worker = facts(r));
     String slotNote = stalled.map(d -> "the slot's confirmed position has not moved for " + d.toSeconds()
-        + " s while " + SourceSteps.humanBytes(run.observedSlot.pendingWalBytes()) + " of WAL is pending").orElse(null);
+        + " s while " + SlotObservation.humanBytes(run.observedSlot.pendingWalBytes()) + " of WAL is pending").orElse(null);
     if (report.isEmpty()) {
       if (slotNote != null) {
         run.conditions.setFalse(WORKER_STREAMING, Reason.WORKER_NOT_ACKNOWLEDGING.camelCase(), slotNote

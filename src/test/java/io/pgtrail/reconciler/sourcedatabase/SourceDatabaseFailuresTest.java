@@ -10,6 +10,7 @@ import io.pgtrail.api.v1alpha1.ProviderSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.postgres.embedded.LocalPostgres;
+import io.pgtrail.reconciler.trackingpolicy.TrackingPolicyReconciler;
 import io.pgtrail.testing.MockCluster;
 import io.pgtrail.testing.OperatorHarness;
 import io.pgtrail.testing.PgVersion;
@@ -60,10 +61,10 @@ class SourceDatabaseFailuresTest {
           assertThat(c.getReason()).isEqualTo(reason);
         });
     assertThat(failed.getStatus().conditions).extracting(c -> c.getType()).doesNotHaveDuplicates();
-    // retries every second: still one Warning for this failure
-    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(harness.cluster.events(failed)).filteredOn(e -> e.getType().equals("Warning")
-            && e.getReason().equals(reason)).hasSize(1));
+    // it retries (the only SourceDatabase here): three retries later, still one Warning for this failure
+    harness.awaitMoreReconciliations(SourceDatabaseReconciler.NAME, 3);
+    assertThat(harness.cluster.events(failed)).filteredOn(e -> e.getType().equals("Warning")
+        && e.getReason().equals(reason)).hasSize(1);
     assertThat(db.strings("SELECT pubname FROM pg_publication")).isEmpty();
     assertThat(db.strings("SELECT slot_name FROM pg_replication_slots WHERE database = current_database()")).isEmpty();
     assertThat(db.strings("SELECT evtname FROM pg_event_trigger")).isEmpty();
@@ -157,8 +158,10 @@ class SourceDatabaseFailuresTest {
     TrackingPolicy orphan = harness.apply(SourceFixture.policy("orphan", "nowhere", List.of("orders"), List.of()));
     TrackingPolicy failed = harness.awaitPolicy("orphan", "SourceResolved", "False", "SourceNotFound");
     assertThat(condition(failed.getStatus().conditions, "Ready").get().getReason()).isEqualTo("SourceNotFound");
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).untilAsserted(() ->
-        assertThat(harness.cluster.events(orphan)).filteredOn(e -> e.getReason().equals("SourceNotFound")).hasSize(1));
+    // two orphaned policies (this one and the one start() applied) retry every second: six reconciliations
+    // of the controller are several retries of each
+    harness.awaitMoreReconciliations(TrackingPolicyReconciler.NAME, 6);
+    assertThat(harness.cluster.events(orphan)).filteredOn(e -> e.getReason().equals("SourceNotFound")).hasSize(1);
   }
 
   @Test
@@ -177,8 +180,9 @@ class SourceDatabaseFailuresTest {
     harness.apply(second);
     SourceDatabase conflicted = harness.awaitSource("src2", "PublicationReady", "False", "Conflict");
     assertThat(condition(conflicted.getStatus().conditions, "Ready").get().getReason()).isEqualTo("Conflict");
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).untilAsserted(() ->
-        assertThat(harness.cluster.events(conflicted)).filteredOn(e -> e.getReason().equals("Conflict")).hasSize(1));
+    // src2 retries every second, the Ready src resyncs every 5 s: six reconciliations are several retries of src2
+    harness.awaitMoreReconciliations(SourceDatabaseReconciler.NAME, 6);
+    assertThat(harness.cluster.events(conflicted)).filteredOn(e -> e.getReason().equals("Conflict")).hasSize(1);
     assertThat(db.publishedTables("shared_pub")).containsExactly("public.orders");
     assertThat(db.strings("SELECT obj_description(oid, 'pg_publication') FROM pg_publication").get(0))
         .isEqualTo(markerBefore);

@@ -134,6 +134,9 @@ class SourceDatabaseResilienceTest {
     harness.cluster.workersBecomeAvailable(true);
     harness.startOperator();
     SourceDatabase ready = harness.awaitSource("src", "Ready", "True", "Ready");
+    // a reconcile posts its events after writing the status: one more finished reconcile, and those of the one
+    // that wrote Ready are all there
+    harness.awaitMoreReconciliations(SourceDatabaseReconciler.NAME, 1);
     assertThat(ready.getStatus().conditions).extracting(c -> c.getType()).doesNotHaveDuplicates();
     assertThat(harness.client().apps().deployments().inNamespace(MockCluster.NAMESPACE).list().getItems()).hasSize(1);
     assertThat(harness.cluster.events(ready)).noneMatch(e -> e.getReason().equals("DriftRepaired"));

@@ -109,7 +109,7 @@ class SourceDatabaseSshTest {
       harness.awaitSource("tofu", "Connected", "False", "HostKeyMismatch", java.time.Duration.ofSeconds(60));
 
       harness.client().resource(harness.source("tofu")).delete();
-      org.awaitility.Awaitility.await().until(() -> harness.source("tofu") == null);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> harness.source("tofu") == null);
     }
   }
 
