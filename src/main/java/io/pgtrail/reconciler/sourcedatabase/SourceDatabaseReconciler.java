@@ -28,6 +28,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SourceDatabaseSpec;
 import io.pgtrail.api.v1alpha1.SourceDatabaseStatus;
+import io.pgtrail.api.v1alpha1.SshHostKeyPolicySpec;
 import io.pgtrail.api.v1alpha1.TrackingPolicy;
 import io.pgtrail.api.v1alpha1.status.ConditionType;
 import io.pgtrail.api.v1alpha1.status.Reason;
@@ -103,9 +104,16 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     this.cleanup = new SourceCleanup(client, settings, events, access, tunnel::routeForCleanup);
   }
 
-  /** Releases what the reconciler holds outside Kubernetes (the CA certificate directory). */
+  /**
+   * Releases what the reconciler holds outside Kubernetes: the SSH tunnels and the CA certificate directory.
+   * Called after JOSDK has stopped, so no reconcile is using a tunnel any more.
+   */
   public void close() {
-    access.close();
+    try {
+      tunnel.closeAll();
+    } finally {
+      access.close();
+    }
   }
 
   @Override
@@ -163,6 +171,12 @@ public final class SourceDatabaseReconciler implements Reconciler<SourceDatabase
     }
     if (s.sshPublicKey == null && run.source.getSpec() != null && run.source.getSpec().sshTunnel != null) {
       s.sshPublicKey = previous.sshPublicKey;
+    }
+    if (s.sshHostKeyFingerprint == null && run.source.getSpec() != null && run.source.getSpec().sshTunnel != null
+        && run.source.getSpec().sshTunnel.hostKeyPolicy == SshHostKeyPolicySpec.ACCEPT_NEW) {
+      // the key pinned on first use is memory: a run that failed before or while opening the tunnel must not
+      // forget it, or the next run would trust whatever key the jump host offers then
+      s.sshHostKeyFingerprint = previous.sshHostKeyFingerprint;
     }
     if (s.slot == null && run.observedSlot == null && run.connection == null) {
       s.slot = previous.slot; // not observed this time (no connection): the last facts stay visible

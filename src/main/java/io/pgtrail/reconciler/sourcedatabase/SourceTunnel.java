@@ -189,5 +189,8 @@ final class SourceTunnel {
     tunnels.release(source.getMetadata().getUid());
   }
 
-
+  /** Closes every tunnel (the shared SSH client stops with the last): the operator is stopping. */
+  void closeAll() {
+    tunnels.close();
+  }
 }

@@ -64,6 +64,14 @@ class SourceDatabaseSshTest {
       assertThat(harness.logs.text()).doesNotContain(privateKey.strip().lines().skip(1).findFirst().orElseThrow())
           .doesNotContain(db.adminPassword);
 
+      // a stopping operator closes its tunnels: no SSH client thread is left behind
+      harness.stopOperator();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("sshd-SshClient")
+              || t.getName().startsWith("pgtrail-ssh-reconnect")));
+      harness.startOperator();
+      harness.awaitSource("tunnelled", "Ready", "True", "Ready");
+
       // deletion (reclaimPolicy delete) tears down through the jump host too
       int forwardedBeforeDeletion = jump.forwardedConnections();
       harness.client().resource(harness.source("tunnelled")).delete();
@@ -95,9 +103,12 @@ class SourceDatabaseSshTest {
       assertThat(ready.getStatus().sshHostKeyFingerprint).isEqualTo(jump.hostKeyFingerprint());
       awaitEvent(harness, ready, "SshHostKeyPinned");
 
-      SourceDatabase annotated = harness.source("tofu");
-      annotated.getMetadata().setAnnotations(java.util.Map.of("pgtrail.io/rotate-ssh-key", "2026-11-24"));
-      harness.client().resource(annotated).update();
+      // a patch, not an update: the operator may write the status between a read and a PUT
+      harness.client().resources(SourceDatabase.class).inNamespace(ready.getMetadata().getNamespace()).withName("tofu")
+          .edit(s -> {
+            s.getMetadata().setAnnotations(java.util.Map.of("pgtrail.io/rotate-ssh-key", "2026-11-24"));
+            return s;
+          });
       SourceDatabase rotated = harness.awaitSource("tofu", "Connected", "False", "SshAuthFailed");
       assertThat(rotated.getStatus().sshPublicKey).isNotEqualTo(firstKey).endsWith("pgtrail/apps/tofu");
       awaitEvent(harness, rotated, "SshKeyRotated");
@@ -107,6 +118,22 @@ class SourceDatabaseSshTest {
       jump.stop();
       jump.restartWithNewHostKey();
       harness.awaitSource("tofu", "Connected", "False", "HostKeyMismatch", java.time.Duration.ofSeconds(60));
+      // the failed runs keep the pin: a later run must not trust the new key on first use again
+      harness.awaitMoreReconciliations(SourceDatabaseReconciler.NAME, 3);
+      SourceDatabase stillRefused = harness.source("tofu");
+      assertThat(stillRefused.getStatus().sshHostKeyFingerprint).isEqualTo(ready.getStatus().sshHostKeyFingerprint);
+      assertThat(stillRefused.getStatus().conditions).anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo("Connected");
+        assertThat(c.getReason()).isEqualTo("HostKeyMismatch");
+      });
+
+      // the fix the condition names: pin the new key after checking it out of band
+      harness.client().resources(SourceDatabase.class).inNamespace(ready.getMetadata().getNamespace()).withName("tofu")
+          .edit(s -> {
+            s.getSpec().sshTunnel.hostKeyFingerprint = jump.hostKeyFingerprint();
+            return s;
+          });
+      harness.awaitSource("tofu", "Ready", "True", "Ready");
 
       harness.client().resource(harness.source("tofu")).delete();
       org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> harness.source("tofu") == null);
