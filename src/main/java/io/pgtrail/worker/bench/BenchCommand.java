@@ -13,6 +13,7 @@ import io.pgtrail.worker.store.Retention;
 import io.pgtrail.worker.store.StoreSettings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -24,8 +25,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -49,6 +52,8 @@ public final class BenchCommand implements Callable<Integer> {
   private static final int ROWS_PER_STEP = 100; // each transaction: 100 INSERT + 100 UPDATE + 100 DELETE
   private static final String WORKER_SLOT = "bench_worker";
   private static final String REFERENCE_SLOT = "bench_reference";
+  /** The GIN cleaner's pause (1 s without a commit) plus its tick (250 ms), and some slack. */
+  private static final long WARM_UP_PAUSE_MILLIS = 1500;
 
   @Option(names = "--changes", defaultValue = "300000", description = "Changes in the throughput run (default ${DEFAULT-VALUE})")
   int changes;
@@ -108,31 +113,29 @@ public final class BenchCommand implements Callable<Integer> {
         int transactions = Math.max(1, changes / (3 * ROWS_PER_STEP));
         int throughputChanges = transactions * 3 * ROWS_PER_STEP;
 
-        int warmupChanges = 0;
-        if (prefill > 0) {
-          // the two runs compared must both find the worker warm (JIT-compiled), not only the second one
-          int warmup = Math.max(1, transactions / 10);
-          runTransactions(source, warmup, 0);
-          awaitRecorded(source, destination, warmup * 3L * ROWS_PER_STEP, worker);
-          try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
-            s.execute("TRUNCATE changes");
-          }
-          warmupChanges = warmup * 3 * ROWS_PER_STEP;
-          System.out.printf("warm-up: %d changes through the worker, then removed%n", warmupChanges);
-        }
+        int warmupChanges = warmUp(source, destination, worker, transactions);
+        Map<Long, long[]> writersBefore = workerDestinationSchedule(destination);
         double cpuBefore = cpuSeconds(worker.pid());
+        double compilerCpuBefore = compilerCpuSeconds(worker.pid());
         long loadStarted = System.nanoTime();
         long runStartMicros = nowMicros(destination);
         runTransactions(source, transactions, 0);
         double loadSeconds = (System.nanoTime() - loadStarted) / 1e9;
         awaitRecorded(source, destination, throughputChanges, worker);
         double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
+        double compilerCpu = compilerCpuSeconds(worker.pid()) - compilerCpuBefore;
+        long[] writer = busiestSince(writersBefore, workerDestinationSchedule(destination));
         double seconds = runSeconds(destination, runStartMicros);
         double changesPerSecond = throughputChanges / seconds;
         System.out.printf("throughput: %d changes in %d transactions, first commit to last row %.2f s: %.0f changes/s%n",
             throughputChanges, transactions, seconds, changesPerSecond);
-        System.out.printf("  (the source workload itself took %.2f s; the worker used %.1f s of CPU, %.1f us a change)%n",
-            loadSeconds, workerCpu, workerCpu * 1e6 / throughputChanges);
+        System.out.printf("  (the source workload itself took %.2f s; the worker used %.1f s of CPU, %.1f us a change,"
+            + " %.2f s of it in the JIT compiler)%n", loadSeconds, workerCpu, workerCpu * 1e6 / throughputChanges,
+            compilerCpu);
+        // read before the first commit and after the last row: outside the run the writing backend only idles
+        System.out.printf("  (the destination backend writing the batches, in those %.2f s: on a CPU %.2f s, waiting for"
+            + " a CPU %.2f s, idle, waiting for the worker, %.2f s)%n", seconds, writer[0] / 1e9, writer[1] / 1e9,
+            Math.max(0, seconds - (writer[0] + writer[1]) / 1e9));
 
         if (verbose) {
           printWritesByHalfSecond(destination);
@@ -205,6 +208,26 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (Exception e) {
       return "unknown";
     }
+  }
+
+  /**
+   * A quarter of the workload through the worker, then removed: the runs measure a worker as it runs for days, its
+   * code compiled, not its first seconds. Cold, its JIT compiler took about 0.9 s of CPU during a 5 s run on 2
+   * cores, CPU the destination then lacks, while the reference COPY runs in PostgreSQL's compiled code. The pause
+   * after it lets the worker's GIN cleaner merge the (emptied) lists now, so that, as in the reference COPY, no
+   * merge falls into a run shorter than the cleaner's 10 s (both print the merge work they left afterwards).
+   */
+  private int warmUp(ConnectionSettings source, ConnectionSettings destination, Process worker, int transactions)
+      throws Exception {
+    int warmup = Math.max(1, transactions / 4);
+    runTransactions(source, warmup, 0);
+    awaitRecorded(source, destination, warmup * 3L * ROWS_PER_STEP, worker);
+    try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
+      s.execute("TRUNCATE changes");
+    }
+    Thread.sleep(WARM_UP_PAUSE_MILLIS);
+    System.out.printf("warm-up: %d changes through the worker, then removed%n", warmup * 3 * ROWS_PER_STEP);
+    return warmup * 3 * ROWS_PER_STEP;
   }
 
   /** First source commit to last destination insert of the changes committed since {@code sinceMicros}. */
@@ -541,9 +564,65 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Time on a CPU and time runnable but waiting for one ({@code /proc/<pid>/schedstat}, nanoseconds) of each
+   * backend the worker holds on the destination: the writing one, the GIN cleaner, the store maintenance.
+   */
+  private static Map<Long, long[]> workerDestinationSchedule(ConnectionSettings destination) throws Exception {
+    Map<Long, long[]> schedule = new HashMap<>();
+    try (Connection c = PgConnections.open(destination); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            + " AND backend_type = 'client backend'")) {
+      while (rs.next()) {
+        try {
+          String[] f = Files.readString(Path.of("/proc/" + rs.getLong(1) + "/schedstat")).trim().split(" ");
+          schedule.put(rs.getLong(1), new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
+        } catch (IOException | RuntimeException unreadable) {
+          // a backend that ended, or a kernel without schedstat: not counted
+        }
+      }
+    }
+    return schedule;
+  }
+
+  /** The change of the backend that spent the most time on a CPU between the two readings: the writing one. */
+  private static long[] busiestSince(Map<Long, long[]> before, Map<Long, long[]> after) {
+    long[] busiest = {0, 0};
+    for (Map.Entry<Long, long[]> e : after.entrySet()) {
+      long[] from = before.getOrDefault(e.getKey(), new long[2]);
+      long[] delta = {e.getValue()[0] - from[0], e.getValue()[1] - from[1]};
+      if (delta[0] > busiest[0]) {
+        busiest = delta;
+      }
+    }
+    return busiest;
+  }
+
+  /** CPU time of the JVM's JIT compiler threads ({@code C1 CompilerThre}, {@code C2 CompilerThre}) of a process. */
+  private static double compilerCpuSeconds(long pid) throws Exception {
+    double seconds = 0;
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          if (stat.contains("CompilerThre")) {
+            seconds += ticksToSeconds(stat);
+          }
+        } catch (IOException gone) {
+          // a compiler thread that ended between listing and reading: its time is no longer counted anywhere
+        }
+      }
+    }
+    return seconds;
+  }
+
   /** User plus system CPU time of a process, from /proc (clock ticks of 1/100 s on Linux). */
   private static double cpuSeconds(long pid) throws Exception {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return ticksToSeconds(Files.readString(Path.of("/proc/" + pid + "/stat")));
+  }
+
+  /** utime + stime of a /proc stat line (fields 14 and 15, after the command name in parentheses). */
+  private static double ticksToSeconds(String stat) {
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
   }
