@@ -143,11 +143,13 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  (GIN index entries the worker's cleaner had not merged yet: merged afterwards in %.2f s)%n",
             mergePendingGinEntries(destination));
         settle(source, destination);
+        double catchUpPerSecond = catchUp(source, destination, worker, transactions);
+        settle(source, destination);
         long latencyStartMicros = nowMicros(destination);
         int latencyTransactions = Math.max(1, latencyRate * latencySeconds / (3 * ROWS_PER_STEP));
         long periodNanos = TimeUnit.SECONDS.toNanos(3L * ROWS_PER_STEP) / latencyRate;
         runTransactions(source, latencyTransactions, periodNanos);
-        int total = warmupChanges + throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
+        int total = warmupChanges + 2 * throughputChanges + latencyTransactions * 3 * ROWS_PER_STEP;
         awaitRecorded(source, destination, total - warmupChanges, worker);
         double[] latency = latencyPercentiles(destination, latencyStartMicros);
         if (verbose) {
@@ -178,9 +180,11 @@ public final class BenchCommand implements Callable<Integer> {
             + " %.0f changes/s%n", total, readPerSecond);
 
         System.out.println(String.format(Locale.ROOT,
-            "changes=%d changes_per_s=%.0f copy_rows_per_s=%.0f copy_ratio=%.2f read_changes_per_s=%.0f"
+            "changes=%d changes_per_s=%.0f copy_rows_per_s=%.0f copy_ratio=%.2f catchup_changes_per_s=%.0f"
+                + " catchup_copy_ratio=%.2f read_changes_per_s=%.0f"
                 + " read_ratio=%.2f p50_ms=%.1f p99_ms=%.1f rss_mb=%.0f%s load_avg=%s",
-            throughputChanges, changesPerSecond, copyPerSecond, changesPerSecond / copyPerSecond, readPerSecond,
+            throughputChanges, changesPerSecond, copyPerSecond, changesPerSecond / copyPerSecond, catchUpPerSecond,
+            catchUpPerSecond / copyPerSecond, readPerSecond,
             changesPerSecond / readPerSecond, latency[0], latency[1], rssKb / 1024.0, prefilled, loadAverage()));
       } catch (Exception e) {
         System.err.println("bench failed: " + e.getMessage() + "\nworker log (last lines):");
@@ -228,6 +232,55 @@ public final class BenchCommand implements Callable<Integer> {
     Thread.sleep(WARM_UP_PAUSE_MILLIS);
     System.out.printf("warm-up: %d changes through the worker, then removed%n", warmup * 3 * ROWS_PER_STEP);
     return warmup * 3 * ROWS_PER_STEP;
+  }
+
+  /**
+   * The same workload committed while the worker is stopped (SIGSTOP: warm, its connections open), then the worker
+   * resumed (SIGCONT) with all of it waiting in the slot: changes/s from the resume to the last row. Unlike the live
+   * run, the source's own workload does not compete for these 2 cores with the destination while it is measured,
+   * as on a source server of its own; the source's WAL sender, decoding for the worker, still does.
+   */
+  private double catchUp(ConnectionSettings source, ConnectionSettings destination, Process worker, int transactions)
+      throws Exception {
+    int catchUpChanges = transactions * 3 * ROWS_PER_STEP;
+    long sinceMicros = nowMicros(destination);
+    signal(worker, "STOP");
+    long resumeMicros;
+    double cpuBefore;
+    try {
+      runTransactions(source, transactions, 0);
+    } finally {
+      cpuBefore = cpuSeconds(worker.pid());
+      resumeMicros = nowMicros(destination);
+      signal(worker, "CONT");
+    }
+    awaitRecorded(source, destination, catchUpChanges, worker, sinceMicros);
+    double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
+    double seconds;
+    try (Connection c = PgConnections.open(destination); PreparedStatement ps = c.prepareStatement(
+        "SELECT extract(epoch FROM max(created_at) - to_timestamp(? / 1000000.0)) FROM changes"
+            + " WHERE committed_at >= to_timestamp(? / 1000000.0)")) {
+      ps.setLong(1, resumeMicros);
+      ps.setLong(2, sinceMicros);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        seconds = rs.getDouble(1);
+      }
+    }
+    double perSecond = catchUpChanges / seconds;
+    System.out.printf("catch-up: the same %d changes waiting in the slot, the worker resumed: last row after %.2f s:"
+        + " %.0f changes/s%n  (the worker used %.1f s of CPU, %.1f us a change)%n", catchUpChanges, seconds, perSecond,
+        workerCpu, workerCpu * 1e6 / catchUpChanges);
+    System.out.printf("  (GIN index entries the worker's cleaner had not merged yet: merged afterwards in %.2f s)%n",
+        mergePendingGinEntries(destination));
+    return perSecond;
+  }
+
+  private static void signal(Process process, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+    }
   }
 
   /** First source commit to last destination insert of the changes committed since {@code sinceMicros}. */
