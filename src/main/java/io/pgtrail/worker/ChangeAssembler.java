@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgtrail.postgres.plan.GapMessage;
+import io.pgtrail.postgres.plan.KeysMessage;
 import io.pgtrail.worker.pgoutput.PgOutputMessage.Relation;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import io.pgtrail.worker.pgoutput.TupleData;
@@ -26,7 +27,7 @@ import java.util.function.Consumer;
  * ignored columns. Values become JSON as {@code to_jsonb()} renders them (docs/values.md): column types and
  * keys are resolved when a Relation message arrives, through {@link TypeCatalog} and {@link PrimaryKeys},
  * its only catalog reads; rows cost none. The event trigger's gap messages for this publication become gap
- * records ({@link SourceGapMessages}).
+ * records ({@link SourceGapMessages}); its keys messages declare a relation's primary key ({@link KeysMessage}).
  */
 public final class ChangeAssembler {
   /** Bemi's context protocol: a transactional logical message with this prefix carries the JSON context of the next row change. */
@@ -53,6 +54,7 @@ public final class ChangeAssembler {
 
   private long transactionId;
   private long committedAtMicros;
+  private long commitLsn;
   /** Bemi: the context of the next row change only. */
   private String nextRowContext;
   /** Sequin: the context of every following change of the transaction, until cleared. */
@@ -90,6 +92,7 @@ public final class ChangeAssembler {
   public void accept(PgOutputMessage message, long lsn, long queuedAtMicros, Consumer<Change> out) {
     if (message instanceof PgOutputMessage.Begin begin) {
       transactionId = begin.xid();
+      commitLsn = begin.finalLsn();
       committedAtMicros = toUnixMicros(begin.commitTimeMicros());
       clearContexts();
     } else if (message instanceof PgOutputMessage.Commit) {
@@ -101,7 +104,9 @@ public final class ChangeAssembler {
       // user-defined types are read from the catalog with each Relation message (TypeCatalog)
     } else if (message instanceof PgOutputMessage.Message m) {
       if (m.transactional() && GapMessage.PREFIX.equals(m.prefix())) {
-        gapRecord(m, lsn, queuedAtMicros, out);
+        if (!declaredKeys(m)) {
+          gapRecord(m, lsn, queuedAtMicros, out);
+        }
       } else if (m.transactional()) {
         takeContext(m);
       }
@@ -124,6 +129,30 @@ public final class ChangeAssembler {
       }
     }
     // Origin: replication origins need no action; the change is recorded like any other.
+  }
+
+  /**
+   * A {@link KeysMessage} from the event trigger: the key of its relation from here on, also for a relation
+   * already cached (pgoutput sends a new Relation message after the DDL anyway). False: not a keys message.
+   */
+  private boolean declaredKeys(PgOutputMessage.Message m) {
+    JsonNode keys;
+    try {
+      keys = MAPPER.readTree(m.content()).path(KeysMessage.KEYS);
+    } catch (IOException | RuntimeException notJson) {
+      return false;
+    }
+    if (!keys.isObject() || !keys.path("relation").canConvertToLong() && !keys.path("relation").isTextual()
+        || !keys.path("columns").isArray()) {
+      return false;
+    }
+    int oid = (int) keys.path("relation").asLong();
+    List<String> columns = new ArrayList<>();
+    keys.get("columns").forEach(column -> columns.add(column.asText()));
+    primaryKeys.declare(oid, columns, commitLsn);
+    relations.computeIfPresent(oid, (o, cached) -> new CachedRelation(cached.relation(),
+        keyColumns(cached.relation(), primaryKeys.columns(cached.relation())), cached.types()));
+    return true;
   }
 
   private void gapRecord(PgOutputMessage.Message m, long lsn, long queuedAtMicros, Consumer<Change> out) {
@@ -179,7 +208,15 @@ public final class ChangeAssembler {
   }
 
   private CachedRelation cache(Relation relation) {
-    List<String> keys = primaryKeys.columns(relation);
+    int[] keyColumns = keyColumns(relation, primaryKeys.columns(relation));
+    int[] typeOids = new int[relation.columns().size()];
+    for (int i = 0; i < typeOids.length; i++) {
+      typeOids[i] = relation.columns().get(i).typeOid();
+    }
+    return new CachedRelation(relation, keyColumns, types.resolve(typeOids));
+  }
+
+  private static int[] keyColumns(Relation relation, List<String> keys) {
     int[] keyColumns = new int[keys.size()];
     for (int k = 0; k < keys.size(); k++) {
       keyColumns[k] = -1;
@@ -189,11 +226,7 @@ public final class ChangeAssembler {
         }
       }
     }
-    int[] typeOids = new int[relation.columns().size()];
-    for (int i = 0; i < typeOids.length; i++) {
-      typeOids[i] = relation.columns().get(i).typeOid();
-    }
-    return new CachedRelation(relation, keyColumns, types.resolve(typeOids));
+    return keyColumns;
   }
 
   /**

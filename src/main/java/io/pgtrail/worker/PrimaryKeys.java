@@ -1,5 +1,7 @@
 package io.pgtrail.worker;
 
+import io.pgtrail.postgres.catalog.TrackingSql;
+import io.pgtrail.postgres.plan.KeysMessage;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import java.sql.Array;
 import java.sql.Connection;
@@ -20,11 +22,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>pgoutput flags the replica identity columns in the Relation message. Under the default identity
  * those are the primary key; under REPLICA IDENTITY FULL (what pgtrail sets, for complete {@code before}
- * images) every column is flagged, so the primary key comes from the source catalog. A table can be
- * dropped before the worker reads its changes, so keys are remembered by relation OID: all primary keys
- * of the database are read when a session starts, each Relation message refreshes its table's entry, and
- * the {@link Memory} outlives the session. Rules, in order (docs/values.md):
+ * images) every column is flagged, so the primary key comes from the stream itself when it can: the event
+ * trigger sends each published table's key in the transaction of every CREATE TABLE and ALTER TABLE on it
+ * ({@link KeysMessage}), before the changes that follow. Otherwise it comes from the source catalog; a table
+ * can be dropped before the worker reads its changes, so keys are remembered by relation OID: all primary
+ * keys of the database are read when a session starts, each Relation message refreshes its table's entry,
+ * and the {@link Memory} outlives the session. Rules, in order (docs/values.md):
  * <ol>
+ *   <li>the key the stream declared for the relation (its last keys message read), when the Relation
+ *       message still has all its columns;</li>
  *   <li>the primary key in the catalog (now, or remembered from earlier), in key order;</li>
  *   <li>otherwise, unless the identity is FULL, the flagged identity columns (a table without primary
  *       key using REPLICA IDENTITY USING INDEX is keyed by that index);</li>
@@ -38,6 +44,12 @@ public interface PrimaryKeys {
 
   /** Key column names in key order; empty when the table has none. */
   List<String> columns(PgOutputMessage.Relation relation);
+
+  /**
+   * The stream declared the key of relation {@code relationOid} from the transaction committed at
+   * {@code commitLsn} on: it wins over the catalog for the Relation messages that follow.
+   */
+  default void declare(int relationOid, List<String> columns, long commitLsn) {}
 
   /** The identity columns pgoutput flags (right for DEFAULT and USING INDEX identities). */
   static List<String> flagged(PgOutputMessage.Relation relation) {
@@ -62,9 +74,17 @@ public interface PrimaryKeys {
     return keys;
   }
 
-  /** Primary keys seen, by relation OID (an empty list: the table had none); kept across sessions. */
+  /**
+   * Primary keys seen, by relation OID (an empty list: the table had none); kept across sessions. Keys the
+   * stream declared are kept apart, with the commit position of their transaction: a new session replays
+   * everything committed after its slot's confirmed position, so it forgets those declared later
+   * ({@link #forgetDeclaredAfter}), which it reads again in order.
+   */
   final class Memory {
     private final Map<Integer, List<String>> byRelation = new ConcurrentHashMap<>();
+    private final Map<Integer, Declared> declared = new ConcurrentHashMap<>();
+
+    private record Declared(List<String> columns, long commitLsn) {}
 
     List<String> get(int relationOid) {
       return byRelation.get(relationOid);
@@ -72,6 +92,20 @@ public interface PrimaryKeys {
 
     void put(int relationOid, List<String> columns) {
       byRelation.put(relationOid, List.copyOf(columns));
+    }
+
+    void declare(int relationOid, List<String> columns, long commitLsn) {
+      declared.put(relationOid, new Declared(List.copyOf(columns), commitLsn));
+    }
+
+    List<String> declared(int relationOid) {
+      Declared d = declared.get(relationOid);
+      return d == null ? null : d.columns();
+    }
+
+    /** Forgets the keys declared by transactions committed after {@code confirmedLsn} (they will be replayed). */
+    public void forgetDeclaredAfter(long confirmedLsn) {
+      declared.values().removeIf(d -> Long.compareUnsigned(d.commitLsn(), confirmedLsn) > 0);
     }
 
     public int size() {
@@ -82,11 +116,7 @@ public interface PrimaryKeys {
   /** The catalog-backed rules of the class comment. */
   final class CatalogKeys implements PrimaryKeys {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryKeys.class);
-    private static final String KEY_COLUMNS = "SELECT array_agg(a.attname::text ORDER BY k.ord)"
-        + " FROM pg_catalog.pg_index i"
-        + " CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
-        + " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-        + " WHERE i.indrelid = c.oid AND i.indisprimary";
+    private static final String KEY_COLUMNS = TrackingSql.primaryKeyColumns("c.oid");
     private static final String ONE_TABLE = "SELECT (" + KEY_COLUMNS + ") FROM pg_catalog.pg_class c"
         + " WHERE c.oid = ?::pg_catalog.oid";
     private static final String ALL_TABLES = "SELECT c.oid, (" + KEY_COLUMNS + ") FROM pg_catalog.pg_class c"
@@ -111,10 +141,18 @@ public interface PrimaryKeys {
     }
 
     @Override
+    public void declare(int relationOid, List<String> columns, long commitLsn) {
+      memory.declare(relationOid, columns, commitLsn);
+    }
+
+    @Override
     public List<String> columns(PgOutputMessage.Relation relation) {
-      Optional<List<String>> now = inCatalog(relation);
-      now.ifPresent(keys -> memory.put(relation.oid(), keys));
-      List<String> known = now.orElseGet(() -> memory.get(relation.oid()));
+      List<String> known = declaredFor(relation);
+      if (known == null) {
+        Optional<List<String>> now = inCatalog(relation);
+        now.ifPresent(keys -> memory.put(relation.oid(), keys));
+        known = now.orElseGet(() -> memory.get(relation.oid()));
+      }
       if (known != null && !known.isEmpty()) {
         return known;
       }
@@ -128,6 +166,20 @@ public interface PrimaryKeys {
       LOG.warn("the primary key of {}.{} is unknown (the table was dropped before the worker read its changes);"
           + " {}", relation.namespace(), relation.name(), hasId ? "keyed by its id column" : "recorded without key");
       return hasId ? List.of("id") : List.of();
+    }
+
+    /** The key the stream declared, unless the relation no longer has one of its columns (then null). */
+    private List<String> declaredFor(PgOutputMessage.Relation relation) {
+      List<String> declared = memory.declared(relation.oid());
+      if (declared == null) {
+        return null;
+      }
+      for (String column : declared) {
+        if (relation.columns().stream().noneMatch(c -> c.name().equals(column))) {
+          return null;
+        }
+      }
+      return declared;
     }
 
     /** The table's primary key columns (empty: none); empty Optional when the table is gone. */

@@ -369,6 +369,7 @@ public final class Worker implements Runnable {
       publicationOid = requirePublication();
       ownTables = OwnTablesFilter.detect(sourceSql, destination);
       checkForGaps();
+      knownKeys.forgetDeclaredAfter(startsAt());
       assembler = new ChangeAssembler(settings.source().database(), settings.ignoreColumns(),
           PrimaryKeys.fromCatalog(sourceSql, knownKeys), TypeCatalog.fromCatalog(sourceSql),
           metrics.malformedContexts::inc, settings.publication(), this::tableNotPublished);
@@ -480,6 +481,11 @@ public final class Worker implements Runnable {
         ProgressTable.rememberPublication(destination, settings.slot(), publicationOid);
         destination.commit();
       }
+    }
+
+    /** Where this session's stream starts: the slot's confirmed position. */
+    private long startsAt() throws SQLException {
+      return ReplicationSlots.read(sourceSql, settings.slot()).map(this::confirmedFlush).orElse(0L);
     }
 
     private long confirmedFlush(ReplicationSlots.SlotStatus slot) {

@@ -68,6 +68,18 @@ public final class TrackingSql {
   }
 
   /**
+   * The primary key column names of relation {@code relid} as a {@code text[]} in key order, NULL when it
+   * has none: the event trigger's {@code keys} message and the worker's catalog read use this one query.
+   */
+  public static String primaryKeyColumns(String relid) {
+    return "SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord)"
+        + " FROM pg_catalog.pg_index i"
+        + " CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+        + " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        + " WHERE i.indrelid = " + relid + " AND i.indisprimary";
+  }
+
+  /**
    * Whether a relation's own UPDATE and DELETE keep working once it is published: FULL, USING an index
    * that still exists, or DEFAULT with a primary key. NOTHING (or DEFAULT without a key) would make them fail.
    */

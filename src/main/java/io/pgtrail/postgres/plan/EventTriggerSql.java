@@ -20,7 +20,10 @@ import io.pgtrail.postgres.catalog.TrackingSql;
  *       gets its tables tracked, and nothing in the user's schemas can stand in for a catalog object;</li>
  *   <li>an in-scope table it could not publish (a lock busy, no usable replica identity, any error) leaves a
  *       {@link GapMessage} in the statement's own transaction, which the worker writes into the trail as a gap
- *       record; the message is guarded like every other action.</li>
+ *       record; the message is guarded like every other action;</li>
+ *   <li>every published table the statement created or altered leaves a {@link KeysMessage} (its primary key
+ *       from then on) in the same transaction, so the worker keys its changes right even after the table is
+ *       dropped or altered again; guarded the same way.</li>
  * </ul>
  */
 final class EventTriggerSql {
@@ -124,6 +127,8 @@ final class EventTriggerSql {
     b.append("      END IF;\n");
     b.append("      IF gap_detail IS NOT NULL THEN\n").append(emitGap(r, "gap_schema", "gap_table", "gap_detail", "        "))
         .append("      END IF;\n");
+    b.append("      IF added OR is_member AND root.in_scope AND can_publish THEN\n").append(emitKeys("        "))
+        .append("      END IF;\n");
     if (r.contextTriggers()) {
       b.append("      IF (added OR cand.created AND is_member) AND root.oid = rel.oid")
           .append(" AND NOT EXISTS (").append(SetupPlan.hasContextTrigger("root.oid")).append(")")
@@ -155,6 +160,23 @@ final class EventTriggerSql {
         .append(emitGap(r, "NULL", "NULL", "'tracking not updated: ' || SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')'", "  "))
         .append("END\n");
     return b.toString();
+  }
+
+  /**
+   * A transactional {@link KeysMessage}: the published root's primary key as this statement leaves it, read
+   * from pg_index (one index scan), so the worker keys the changes that follow with it. Its own exception
+   * block keeps it from ever failing the statement.
+   */
+  private static String emitKeys(String indent) {
+    return indent + "BEGIN\n"
+        + indent + "  PERFORM pg_logical_emit_message(true, " + Identifiers.literal(GapMessage.PREFIX)
+        + ", json_build_object(" + Identifiers.literal(KeysMessage.KEYS) + ", json_build_object('relation', root.oid,"
+        + " 'schema', root.nspname, 'table', root.relname, 'columns', COALESCE(("
+        + TrackingSql.primaryKeyColumns("root.oid") + "), '{}')))::text);\n"
+        + indent + "EXCEPTION WHEN OTHERS THEN\n"
+        + indent + "  RAISE WARNING 'pgtrail: the primary key of %.% not sent to the worker: %', quote_ident(root.nspname),"
+        + " quote_ident(root.relname), SQLERRM;\n"
+        + indent + "END;\n";
   }
 
   private static String gapTarget(String detail) {

@@ -45,9 +45,17 @@ class SetupSqlTest {
         .contains("ALTER PUBLICATION %I ADD TABLE %I.%I', 'orders'")
         .contains("cand.created AND root.in_scope AND rel.relreplident = 'd'")
         .doesNotContain("FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n    WHERE");
-    assertThat(body.split("EXCEPTION WHEN OTHERS", -1)).as("4 guarded actions and 3 guarded gap messages").hasSize(8);
+    assertThat(body.split("EXCEPTION WHEN OTHERS", -1))
+        .as("4 guarded actions, 3 guarded gap messages and 1 guarded keys message").hasSize(9);
     assertThat(body.split("BEGIN\n +PERFORM pg_logical_emit_message\\(true, 'pgtrail', json_build_object\\("
         + "'gap', 'TableNotPublished', 'publication', 'orders', ", -1)).as("each in its own block").hasSize(4);
+    assertThat(body).as("the published table's key, column names only, in its own block").contains(
+        "      IF added OR is_member AND root.in_scope AND can_publish THEN\n        BEGIN\n"
+            + "          PERFORM pg_logical_emit_message(true, 'pgtrail', json_build_object('keys', json_build_object("
+            + "'relation', root.oid, 'schema', root.nspname, 'table', root.relname, 'columns', COALESCE((SELECT"
+            + " pg_catalog.array_agg(a.attname::text ORDER BY k.ord) FROM pg_catalog.pg_index i",
+        "WHERE i.indrelid = root.oid AND i.indisprimary), '{}')))::text);\n        EXCEPTION WHEN OTHERS THEN\n"
+            + "          RAISE WARNING 'pgtrail: the primary key of %.% not sent to the worker: %'");
     assertThat(EventTriggerSql.setClauses()).contains("search_path = pg_catalog, pg_temp").contains("lock_timeout");
     String without = EventTriggerSql.body(new SetupRequest("orders", "orders", Provider.SELF_MANAGED,
         TrackingScope.schemas("public"), false, false, "uid-1", null));
