@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Under REPLICA IDENTITY FULL the Relation message flags every column, so the event trigger sends each
  * published table's primary key in the transaction of its CREATE TABLE and ALTER TABLE (docs/values.md,
  * "Primary keys"). Everything here happens while the worker is stopped, so the catalog it reads when it
- * starts is of no help: a table with a composite key that is dropped, a table whose key changes between two
+ * starts is of no help: a table with a composite key that is dropped (created and written in one
+ * transaction), a table whose key changes between two
  * writes, and a table without a key (it has an {@code id} column, which must not stand in for a key).
  */
 @ParameterizedClass
@@ -48,8 +49,8 @@ class KeysFromTheStreamTest {
     }
 
     Db.execute(source,
-        "CREATE TABLE stock (id int, tenant text, code text, n int, PRIMARY KEY (tenant, code))",
-        "INSERT INTO stock VALUES (1, 'acme', 'x-1', 5)", "UPDATE stock SET n = 6", "DELETE FROM stock",
+        "CREATE TABLE stock (id int, tenant text, code text, n int, PRIMARY KEY (tenant, code));" // one transaction
+            + " INSERT INTO stock VALUES (1, 'acme', 'x-1', 5); UPDATE stock SET n = 6; DELETE FROM stock",
         "DROP TABLE stock",
         "CREATE TABLE moves (a int PRIMARY KEY, b int NOT NULL)", "INSERT INTO moves VALUES (1, 10)",
         "ALTER TABLE moves DROP CONSTRAINT moves_pkey, ADD PRIMARY KEY (b)", "INSERT INTO moves VALUES (2, 20)",

@@ -70,6 +70,16 @@ class PrimaryKeysTest {
   }
 
   @Test
+  void aNewSessionForgetsTheKeysDeclaredByTransactionsItWillReplay() {
+    PrimaryKeys.Memory memory = new PrimaryKeys.Memory();
+    memory.declare(1, List.of("a"), 100);
+    memory.declare(2, List.of("b"), 300);
+    memory.forgetDeclaredAfter(200);
+    assertThat(memory.declared(1)).containsExactly("a");
+    assertThat(memory.declared(2)).as("committed after the slot's confirmed position: read again").isNull();
+  }
+
+  @Test
   void keysFollowTheCatalogWhenThePrimaryKeyChanges() throws Exception {
     source("CREATE TABLE t (a int PRIMARY KEY, b int NOT NULL)", "ALTER TABLE t REPLICA IDENTITY FULL",
         "INSERT INTO t VALUES (1, 10)");
