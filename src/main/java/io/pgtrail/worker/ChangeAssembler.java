@@ -132,8 +132,8 @@ public final class ChangeAssembler {
   }
 
   /**
-   * A {@link KeysMessage} from the event trigger: the key of its relation from here on, also for a relation
-   * already cached (pgoutput sends a new Relation message after the DDL anyway). False: not a keys message.
+   * A {@link KeysMessage} from the event trigger: the key of its relation from its next Relation message on
+   * (pgoutput sends one before the first change after any DDL on the table). False: not a keys message.
    */
   private boolean declaredKeys(PgOutputMessage.Message m) {
     JsonNode keys;
@@ -150,8 +150,6 @@ public final class ChangeAssembler {
     List<String> columns = new ArrayList<>();
     keys.get("columns").forEach(column -> columns.add(column.asText()));
     primaryKeys.declare(oid, columns, commitLsn);
-    relations.computeIfPresent(oid, (o, cached) -> new CachedRelation(cached.relation(),
-        keyColumns(cached.relation(), primaryKeys.columns(cached.relation())), cached.types()));
     return true;
   }
 
@@ -208,15 +206,7 @@ public final class ChangeAssembler {
   }
 
   private CachedRelation cache(Relation relation) {
-    int[] keyColumns = keyColumns(relation, primaryKeys.columns(relation));
-    int[] typeOids = new int[relation.columns().size()];
-    for (int i = 0; i < typeOids.length; i++) {
-      typeOids[i] = relation.columns().get(i).typeOid();
-    }
-    return new CachedRelation(relation, keyColumns, types.resolve(typeOids));
-  }
-
-  private static int[] keyColumns(Relation relation, List<String> keys) {
+    List<String> keys = primaryKeys.columns(relation);
     int[] keyColumns = new int[keys.size()];
     for (int k = 0; k < keys.size(); k++) {
       keyColumns[k] = -1;
@@ -226,7 +216,11 @@ public final class ChangeAssembler {
         }
       }
     }
-    return keyColumns;
+    int[] typeOids = new int[relation.columns().size()];
+    for (int i = 0; i < typeOids.length; i++) {
+      typeOids[i] = relation.columns().get(i).typeOid();
+    }
+    return new CachedRelation(relation, keyColumns, types.resolve(typeOids));
   }
 
   /**
