@@ -731,7 +731,9 @@ public final class Worker implements Runnable {
 
     /** On stop: write what is pending, acknowledge it, and tell the server now. */
     private void finish() throws SQLException, DestinationFailure {
-      if (sink.pendingRows() > 0) {
+      // stopped inside a transaction (the stop grace ran out before its commit arrived): nothing of it is
+      // written, so the destination holds exactly what the slot confirms; the slot sends it all again
+      if (sink.pendingRows() > 0 && !inTransaction) {
         flush();
       }
       acknowledgeWhenIdle();

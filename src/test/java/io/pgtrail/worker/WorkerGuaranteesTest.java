@@ -205,7 +205,9 @@ class WorkerGuaranteesTest {
             || m instanceof PgOutputMessage.Delete)
         .count();
     assertThat(recorded).isPositive();
-    assertThat(recorded + pending).isEqualTo(workload.expected.size());
+    assertThat(recorded + pending).as("recorded %d (by operation: %s) + pending %d; worker log:%n%s", recorded,
+        Db.column(destination, "SELECT operation || '=' || count(*) FROM changes GROUP BY operation ORDER BY 1"),
+        pending, worker.output()).isEqualTo(workload.expected.size());
     WorkerHarness.dropSlot(source, source.database());
   }
 }
