@@ -3,6 +3,7 @@ package io.pgtrail.reconciler.sourcedatabase;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtrail.api.v1alpha1.PostgresEndpointSpec;
+import io.pgtrail.api.v1alpha1.SourceDatabase;
 import io.pgtrail.api.v1alpha1.SecretKeyRef;
 import io.pgtrail.api.v1alpha1.SecretKeysRef;
 import io.pgtrail.api.v1alpha1.status.Reason;
@@ -99,6 +100,27 @@ final class SourceAccess implements AutoCloseable {
   private static MissingSecret missingKey(String namespace, String field, String name, String key) {
     return new MissingSecret("Secret " + namespace + "/" + name + " (" + field + ") has no key '" + key
         + "': add it, or point the reference at the right key", true);
+  }
+
+  /** One endpoint as the operator reaches it: the user and CA read from the referenced Secrets, and the settings. */
+  record Endpoint(Credentials credentials, String caCertificate, ConnectionSettings settings) {}
+
+  /** The source as the operator reaches it directly (a tunnel may route it further). */
+  Endpoint source(SourceDatabase source, int connectTimeoutSeconds) throws MissingSecret {
+    return endpoint(source, "spec.connection", source.getSpec().connection, connectTimeoutSeconds);
+  }
+
+  /** The destination as the operator reaches it (it reads the worker's progress there). */
+  Endpoint destination(SourceDatabase source, int connectTimeoutSeconds) throws MissingSecret {
+    return endpoint(source, "spec.destination", source.getSpec().destination, connectTimeoutSeconds);
+  }
+
+  private Endpoint endpoint(SourceDatabase source, String field, PostgresEndpointSpec spec, int connectTimeoutSeconds)
+      throws MissingSecret {
+    String namespace = source.getMetadata().getNamespace();
+    Credentials credentials = credentials(namespace, field + ".credentialsSecretRef", spec.credentialsSecretRef);
+    String ca = caCertificate(namespace, field + ".caCertSecretRef", spec.caCertSecretRef);
+    return new Endpoint(credentials, ca, settings(spec, credentials, ca, connectTimeoutSeconds));
   }
 
   /** Settings for the operator's own connection; a CA certificate goes to a private file pgjdbc can read. */

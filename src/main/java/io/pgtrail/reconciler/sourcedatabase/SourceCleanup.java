@@ -207,13 +207,7 @@ final class SourceCleanup {
   }
 
   private TeardownResult teardown(SourceDatabase source, SourceDatabaseStatus status) throws Exception {
-    var spec = source.getSpec();
-    SourceAccess.Credentials credentials = access.credentials(source.getMetadata().getNamespace(),
-        "spec.connection.credentialsSecretRef", spec.connection.credentialsSecretRef);
-    String ca = access.caCertificate(source.getMetadata().getNamespace(), "spec.connection.caCertSecretRef",
-        spec.connection.caCertSecretRef);
-    ConnectionSettings admin = route.to(source,
-        access.settings(spec.connection, credentials, ca, settings.connectTimeoutSeconds()));
+    ConnectionSettings admin = route.to(source, access.source(source, settings.connectTimeoutSeconds()).settings());
     try (Connection c = connect(admin)) {
       Optional<OwnerMarker> marker = Ownership.publicationMarker(c, status.publicationName);
       String uid = source.getMetadata().getUid();
@@ -226,7 +220,7 @@ final class SourceCleanup {
         throw new NotYet(Reason.WAITING_FOR_WORKER, "replication slot " + status.slotName
             + " is still in use (active_pid streams from it): waiting for the worker to stop");
       }
-      boolean drop = spec.reclaimPolicy == ReclaimPolicy.DELETE;
+      boolean drop = source.getSpec().reclaimPolicy == ReclaimPolicy.DELETE;
       TeardownResult result = TeardownExecutor.apply(c, new TeardownRequest(status.publicationName, status.slotName,
           uid, drop));
       if (drop && marker.isPresent()) {

@@ -42,21 +42,18 @@ final class SourceCredentials {
   boolean resolve(SourceRun run) {
     SourceDatabaseSpec spec = run.source.getSpec();
     try {
-      SourceAccess.Credentials admin = access.credentials(run.namespace(), "spec.connection.credentialsSecretRef",
-          spec.connection.credentialsSecretRef);
-      String sourceCa = access.caCertificate(run.namespace(), "spec.connection.caCertSecretRef",
-          spec.connection.caCertSecretRef);
-      SourceAccess.Credentials dest = access.credentials(run.namespace(), "spec.destination.credentialsSecretRef",
-          spec.destination.credentialsSecretRef);
-      String destCa = access.caCertificate(run.namespace(), "spec.destination.caCertSecretRef",
-          spec.destination.caCertSecretRef);
-      run.admin = access.settings(spec.connection, admin, sourceCa, settings.connectTimeoutSeconds());
+      SourceAccess.Endpoint source = access.source(run.source, settings.connectTimeoutSeconds());
+      SourceAccess.Endpoint destination = access.destination(run.source, settings.connectTimeoutSeconds());
+      SourceAccess.Credentials admin = source.credentials();
+      SourceAccess.Credentials dest = destination.credentials();
+      run.admin = source.settings();
       run.workerSource = new WorkerResources.Endpoint(spec.connection.host, run.admin.port(), spec.connection.database,
-          admin.user(), run.admin.sslMode().libpq(), admin.password(), sourceCa);
-      run.destinationSettings = access.settings(spec.destination, dest, destCa, settings.connectTimeoutSeconds());
+          admin.user(), run.admin.sslMode().libpq(), admin.password(), source.caCertificate());
+      run.destinationSettings = destination.settings();
       run.destination = new WorkerResources.Endpoint(spec.destination.host,
           spec.destination.port == null ? 5432 : spec.destination.port, spec.destination.database, dest.user(),
-          spec.destination.sslMode == null ? "prefer" : spec.destination.sslMode.libpq(), dest.password(), destCa);
+          spec.destination.sslMode == null ? "prefer" : spec.destination.sslMode.libpq(), dest.password(),
+          destination.caCertificate());
       run.conditions.setTrue(CREDENTIALS_RESOLVED, Reason.CREDENTIALS_RESOLVED.camelCase(),
           "credentials for user " + admin.user() + " and the destination are available");
       return true;
