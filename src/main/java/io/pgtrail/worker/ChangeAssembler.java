@@ -149,7 +149,8 @@ public final class ChangeAssembler {
     int oid = (int) keys.path("relation").asLong();
     List<String> columns = new ArrayList<>();
     keys.get("columns").forEach(column -> columns.add(column.asText()));
-    primaryKeys.declare(oid, columns, commitLsn);
+    primaryKeys.declare(new KeyDeclaration(oid, keys.path("schema").asText(""), keys.path("table").asText(""), columns,
+        commitLsn));
     return true;
   }
 

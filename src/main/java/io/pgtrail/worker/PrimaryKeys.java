@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * ({@link KeysMessage}), before the changes that follow. Otherwise it comes from the source catalog; a table
  * can be dropped before the worker reads its changes, so keys are remembered by relation OID: all primary
  * keys of the database are read when a session starts, each Relation message refreshes its table's entry,
- * and the {@link Memory} outlives the session. Rules, in order (docs/values.md):
+ * and the {@link Memory} outlives the session; the worker keeps the declarations in the destination too
+ * ({@code pgtrail_keys}), so a new process knows those read by earlier ones. Rules, in order (docs/values.md):
  * <ol>
  *   <li>the key the stream declared for the relation (its last keys message read), when the Relation
  *       message still has all its columns;</li>
@@ -46,10 +48,27 @@ public interface PrimaryKeys {
   List<String> columns(PgOutputMessage.Relation relation);
 
   /**
-   * The stream declared the key of relation {@code relationOid} from the transaction committed at
-   * {@code commitLsn} on: it wins over the catalog for the Relation messages that follow.
+   * The stream declared the key of a relation from the transaction committed at the declaration's
+   * position on: it wins over the catalog for the Relation messages that follow.
    */
-  default void declare(int relationOid, List<String> columns, long commitLsn) {}
+  default void declare(KeyDeclaration declaration) {}
+
+  /** These keys, telling {@code listener} of each declaration too (the worker persists them with its batch). */
+  default PrimaryKeys tellingDeclarationsTo(Consumer<KeyDeclaration> listener) {
+    PrimaryKeys keys = this;
+    return new PrimaryKeys() {
+      @Override
+      public List<String> columns(PgOutputMessage.Relation relation) {
+        return keys.columns(relation);
+      }
+
+      @Override
+      public void declare(KeyDeclaration declaration) {
+        keys.declare(declaration);
+        listener.accept(declaration);
+      }
+    };
+  }
 
   /** The identity columns pgoutput flags (right for DEFAULT and USING INDEX identities). */
   static List<String> flagged(PgOutputMessage.Relation relation) {
@@ -78,13 +97,12 @@ public interface PrimaryKeys {
    * Primary keys seen, by relation OID (an empty list: the table had none); kept across sessions. Keys the
    * stream declared are kept apart, with the commit position of their transaction: a new session replays
    * everything committed after its slot's confirmed position, so it forgets those declared later
-   * ({@link #forgetDeclaredAfter}), which it reads again in order.
+   * ({@link #forgetDeclaredAfter}), which it reads again in order, and restores those the destination kept
+   * from earlier processes ({@link #restore}).
    */
   final class Memory {
     private final Map<Integer, List<String>> byRelation = new ConcurrentHashMap<>();
-    private final Map<Integer, Declared> declared = new ConcurrentHashMap<>();
-
-    private record Declared(List<String> columns, long commitLsn) {}
+    private final Map<Integer, KeyDeclaration> declared = new ConcurrentHashMap<>();
 
     List<String> get(int relationOid) {
       return byRelation.get(relationOid);
@@ -94,18 +112,25 @@ public interface PrimaryKeys {
       byRelation.put(relationOid, List.copyOf(columns));
     }
 
-    void declare(int relationOid, List<String> columns, long commitLsn) {
-      declared.put(relationOid, new Declared(List.copyOf(columns), commitLsn));
+    /** A relation's declaration, unless one committed later is known. */
+    void declare(KeyDeclaration declaration) {
+      declared.merge(declaration.relationOid(), declaration,
+          (known, now) -> Long.compareUnsigned(now.commitLsn(), known.commitLsn()) >= 0 ? now : known);
     }
 
     List<String> declared(int relationOid) {
-      Declared d = declared.get(relationOid);
+      KeyDeclaration d = declared.get(relationOid);
       return d == null ? null : d.columns();
     }
 
     /** Forgets the keys declared by transactions committed after {@code confirmedLsn} (they will be replayed). */
     public void forgetDeclaredAfter(long confirmedLsn) {
       declared.values().removeIf(d -> Long.compareUnsigned(d.commitLsn(), confirmedLsn) > 0);
+    }
+
+    /** Declarations kept in the destination by earlier processes (each relation's latest up to the resume position). */
+    public void restore(List<KeyDeclaration> declarations) {
+      declarations.forEach(this::declare);
     }
 
     public int size() {
@@ -141,8 +166,8 @@ public interface PrimaryKeys {
     }
 
     @Override
-    public void declare(int relationOid, List<String> columns, long commitLsn) {
-      memory.declare(relationOid, columns, commitLsn);
+    public void declare(KeyDeclaration declaration) {
+      memory.declare(declaration);
     }
 
     @Override

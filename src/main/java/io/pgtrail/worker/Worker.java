@@ -15,6 +15,7 @@ import io.pgtrail.worker.sink.ChangesTable;
 import io.pgtrail.worker.sink.DeadLetterTable;
 import io.pgtrail.worker.sink.FailureClass;
 import io.pgtrail.worker.sink.GapRecords;
+import io.pgtrail.worker.sink.KeysTable;
 import io.pgtrail.worker.sink.PendingListCleaner;
 import io.pgtrail.worker.sink.ProgressTable;
 import io.pgtrail.worker.store.StoreMaintenance;
@@ -369,9 +370,10 @@ public final class Worker implements Runnable {
       publicationOid = requirePublication();
       ownTables = OwnTablesFilter.detect(sourceSql, destination);
       checkForGaps();
-      knownKeys.forgetDeclaredAfter(startsAt());
+      rememberDeclaredKeys(startsAt());
       assembler = new ChangeAssembler(settings.source().database(), settings.ignoreColumns(),
-          PrimaryKeys.fromCatalog(sourceSql, knownKeys), TypeCatalog.fromCatalog(sourceSql),
+          PrimaryKeys.fromCatalog(sourceSql, knownKeys).tellingDeclarationsTo(sink::declared),
+          TypeCatalog.fromCatalog(sourceSql),
           metrics.malformedContexts::inc, settings.publication(), this::tableNotPublished);
       replication = PgConnections.openReplication(source);
       PgValues.useCanonicalOutput((Connection) replication);
@@ -385,6 +387,20 @@ public final class Worker implements Runnable {
           .start();
       LOG.info("streaming from slot {} (PostgreSQL {}, pgoutput proto_version {})", settings.slot(), major,
           PgOutputDecoder.protocolVersionFor(major));
+    }
+
+    /**
+     * The keys the stream declared up to where this session's stream resumes: those this process read, and
+     * those earlier processes kept in pgtrail_keys; later ones are read again from the stream, in order.
+     */
+    private void rememberDeclaredKeys(long resumesAt) throws DestinationFailure {
+      knownKeys.forgetDeclaredAfter(resumesAt);
+      try {
+        knownKeys.restore(KeysTable.latestUpTo(destination, settings.slot(), resumesAt));
+        destination.commit();
+      } catch (SQLException e) {
+        throw new DestinationFailure(e);
+      }
     }
 
     private long requirePublication() throws SQLException {
@@ -662,8 +678,7 @@ public final class Worker implements Runnable {
       }
       if (Long.compareUnsigned(ackable, recordedInProgress) > 0 && sink.pendingRows() == 0) {
         try {
-          ProgressTable.acknowledge(destination, settings.slot(), ackable, lastCommitMicros, 0, 0);
-          destination.commit();
+          sink.acknowledge(ackable, lastCommitMicros); // with the key declarations of DDL-only transactions
         } catch (SQLException e) {
           throw new DestinationFailure(e);
         }

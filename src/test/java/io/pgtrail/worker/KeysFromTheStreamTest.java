@@ -71,6 +71,52 @@ class KeysFromTheStreamTest {
     }
   }
 
+  /**
+   * Declarations outlive the worker process (pgtrail_keys): a worker reads a table's key and stops; while
+   * it is stopped the table is written, its key altered, written again; a new worker (its memory empty, the
+   * catalog holding only the new key) keys each change by the key of its time. Without the table it keys the
+   * write before the ALTER by the new key ("CREATE 20").
+   */
+  @Test
+  void aRestartedWorkerKeysChangesBeforeAnAlterMadeWhileItWasStoppedByTheKeyItKept() throws Exception {
+    LocalPostgres server = TestPostgres.shared(version);
+    ConnectionSettings source = TestPostgres.newDatabase(server, "src");
+    ConnectionSettings destination = TestPostgres.newDatabase(server, "dst");
+    String slot = source.database();
+    try (Connection c = PgConnections.open(source)) {
+      SetupExecutor.apply(c, new SetupRequest("p", slot, Provider.SELF_MANAGED,
+          TrackingScope.schemas("public"), true, false, "uid-1", null));
+    }
+    Worker.Settings settings = WorkerHarness.settings(source, destination, slot, ColumnFilter.none(), 100, null);
+    Db.execute(source, "CREATE TABLE moves (a int PRIMARY KEY, b int NOT NULL)", "INSERT INTO moves VALUES (1, 10)");
+    try (WorkerHarness first = new WorkerHarness(settings, true, false)) {
+      first.awaitRecorded(1, Duration.ofSeconds(30));
+    }
+    assertThat(declarations(destination)).containsExactly("moves {a}");
+    assertThat(WorkerHarness.confirmedFlush(source, slot)).as("the next stream starts after the CREATE TABLE")
+        .isGreaterThan(WorkerHarness.count(destination, "SELECT max(\"position\") FROM pgtrail_keys"));
+
+    Db.execute(source, "INSERT INTO moves VALUES (2, 20)",
+        "ALTER TABLE moves DROP CONSTRAINT moves_pkey, ADD PRIMARY KEY (b)", "INSERT INTO moves VALUES (3, 30)");
+    try (WorkerHarness second = new WorkerHarness(settings, true, true)) {
+      second.awaitRecorded(3, Duration.ofSeconds(30));
+      assertThat(keys(destination, "moves")).containsExactly("CREATE 1", "CREATE 2", "CREATE 30");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(declarations(destination)).containsExactly("moves {a}", "moves {b}"));
+    }
+  }
+
+  private static List<String> declarations(ConnectionSettings destination) throws Exception {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = PgConnections.open(destination); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT \"table\", key_columns::text FROM pgtrail_keys ORDER BY \"position\"")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1) + " " + rs.getString(2));
+      }
+    }
+    return rows;
+  }
+
   private static List<String> keys(ConnectionSettings destination, String table) throws Exception {
     List<String> keys = new ArrayList<>();
     try (Connection c = PgConnections.open(destination); Statement s = c.createStatement();

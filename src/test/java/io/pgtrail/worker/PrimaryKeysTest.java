@@ -72,11 +72,21 @@ class PrimaryKeysTest {
   @Test
   void aNewSessionForgetsTheKeysDeclaredByTransactionsItWillReplay() {
     PrimaryKeys.Memory memory = new PrimaryKeys.Memory();
-    memory.declare(1, List.of("a"), 100);
-    memory.declare(2, List.of("b"), 300);
+    memory.declare(new KeyDeclaration(1, "public", "t1", List.of("a"), 100));
+    memory.declare(new KeyDeclaration(2, "public", "t2", List.of("b"), 300));
     memory.forgetDeclaredAfter(200);
     assertThat(memory.declared(1)).containsExactly("a");
     assertThat(memory.declared(2)).as("committed after the slot's confirmed position: read again").isNull();
+  }
+
+  @Test
+  void declarationsRestoredFromTheDestinationNeverReplaceALaterOne() {
+    PrimaryKeys.Memory memory = new PrimaryKeys.Memory();
+    memory.declare(new KeyDeclaration(1, "public", "t1", List.of("b"), 500));
+    memory.restore(List.of(new KeyDeclaration(1, "public", "t1", List.of("a"), 100),
+        new KeyDeclaration(2, "public", "t2", List.of("c", "d"), 200)));
+    assertThat(memory.declared(1)).as("this process read a later one").containsExactly("b");
+    assertThat(memory.declared(2)).as("kept by an earlier process").containsExactly("c", "d");
   }
 
   @Test

@@ -44,9 +44,18 @@ class WorkerGuaranteesTest {
     return db;
   }
 
-  /** Inserts, updates and deletes in small transactions; remembers every change it committed. */
+  /** The event trigger's keys message for items, as an ALTER TABLE sends it (the key unchanged). */
+  private static final String DECLARE_KEY = "SELECT pg_logical_emit_message(true, 'pgtrail', json_build_object('keys',"
+      + " json_build_object('relation', 'items'::regclass::oid, 'schema', 'public', 'table', 'items',"
+      + " 'columns', json_build_array('id')))::text)";
+
+  /**
+   * Inserts, updates and deletes in small transactions; remembers every change it committed. Every 50th
+   * transaction also declares the key, every 100th declares it alone (a transaction without row changes).
+   */
   private static final class Workload implements Runnable {
     final Set<String> expected = java.util.Collections.synchronizedSet(new HashSet<>());
+    final java.util.concurrent.atomic.AtomicInteger declarations = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicBoolean stop = new AtomicBoolean();
     private final ConnectionSettings db;
     private final int transactions;
@@ -80,7 +89,15 @@ class WorkerGuaranteesTest {
             done.add("DELETE:" + (i - 4) + ":" + versions[i - 4]);
             versions[i - 4] = 0;
           }
+          if (i % 50 == 0) {
+            s.execute(DECLARE_KEY);
+          }
           c.commit();
+          if (i % 100 == 0) {
+            s.execute(DECLARE_KEY);
+            c.commit();
+          }
+          declarations.addAndGet(i % 100 == 0 ? 2 : i % 50 == 0 ? 1 : 0);
           expected.addAll(done);
           Thread.sleep(1); // a steady, realistic pace rather than a flood the test then waits for
         }
@@ -171,6 +188,9 @@ class WorkerGuaranteesTest {
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM changes WHERE operation = 'MESSAGE'"))
           .isZero();
       assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM pgtrail_dead_letter")).isZero();
+      assertThat(WorkerHarness.count(destination, "SELECT count(*) FROM pgtrail_keys"))
+          .as("each key declaration kept once, replays absorbed").isEqualTo(workload.declarations.get())
+          .isGreaterThan(10);
       long progress = WorkerHarness.count(destination, "SELECT acknowledged_lsn FROM pgtrail_progress");
       assertThat(progress).isGreaterThanOrEqualTo(WorkerHarness.confirmedFlush(source, source.database()));
     }

@@ -1,6 +1,7 @@
 package io.pgtrail.worker.sink;
 
 import io.pgtrail.worker.Change;
+import io.pgtrail.worker.KeyDeclaration;
 import io.pgtrail.worker.pgoutput.PgOutputMessage;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -63,10 +64,12 @@ public final class ChangeSink implements AutoCloseable {
   private CopyIn streaming;
   private SQLException streamFailure;
   private boolean absorbing;
+  /** Key declarations read since the last commit; written with the next batch or acknowledgement. */
+  private final List<KeyDeclaration> declarations = new ArrayList<>();
 
   /**
-   * A sink for the worker of replication slot {@code slot}: creates {@code changes}, {@code pgtrail_progress}
-   * and {@code pgtrail_dead_letter} when absent and registers the slot's progress row.
+   * A sink for the worker of replication slot {@code slot}: creates {@code changes}, {@code pgtrail_progress},
+   * {@code pgtrail_dead_letter} and {@code pgtrail_keys} when absent and registers the slot's progress row.
    */
   public ChangeSink(Connection destination, String slot, RecordedListener listener, RejectedListener rejected)
       throws SQLException {
@@ -85,6 +88,7 @@ public final class ChangeSink implements AutoCloseable {
       s.execute("SELECT pg_advisory_xact_lock(hashtext('pgtrail.progress'))");
       ProgressTable.ensure(s);
       DeadLetterTable.ensure(s);
+      KeysTable.ensure(s);
       ProgressTable.register(destination, slot);
       destination.commit();
     } catch (SQLException e) {
@@ -131,6 +135,44 @@ public final class ChangeSink implements AutoCloseable {
     count(change);
     if (!absorbing && batch.size() - pushedBytes >= STREAM_CHUNK_BYTES) {
       push();
+    }
+  }
+
+  /**
+   * A primary key the stream declared: written into {@code pgtrail_keys} in the transaction of the next batch
+   * or {@link #acknowledge}, so it is durable no later than the position of its transaction is acknowledged.
+   */
+  public void declared(KeyDeclaration declaration) {
+    declarations.add(declaration);
+  }
+
+  public int pendingDeclarations() {
+    return declarations.size();
+  }
+
+  /**
+   * Records an acknowledged position between batches (nothing pending), with the key declarations read since
+   * the last commit, and commits.
+   */
+  public void acknowledge(long acknowledgeLsn, long lastCommitUnixMicros) throws SQLException {
+    if (rows > 0) {
+      throw new IllegalStateException("a position is acknowledged with its batch while rows are pending");
+    }
+    try {
+      writeDeclarations();
+      ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, 0, 0);
+      connection.commit();
+    } catch (SQLException e) {
+      connection.rollback();
+      throw e;
+    }
+    declarations.clear();
+  }
+
+  /** Nothing when no table was created or altered since the last commit: the common path pays no statement. */
+  private void writeDeclarations() throws SQLException {
+    if (!declarations.isEmpty()) {
+      KeysTable.record(connection, slot, declarations);
     }
   }
 
@@ -265,6 +307,7 @@ public final class ChangeSink implements AutoCloseable {
     streaming.endCopy();
     streaming = null;
     recordProgress(acknowledgeLsn, lastCommitUnixMicros);
+    writeDeclarations();
     connection.commit();
     return rows;
   }
@@ -295,6 +338,7 @@ public final class ChangeSink implements AutoCloseable {
     createStaging();
     int total = insertThroughStaging(0, rows, inserted);
     recordProgress(acknowledgeLsn, lastCommitUnixMicros);
+    writeDeclarations();
     connection.commit();
     replaceCounts(inserted);
     return total;
@@ -364,6 +408,7 @@ public final class ChangeSink implements AutoCloseable {
       createStaging();
       writeRange(0, rows, firstFailure);
       ProgressTable.acknowledge(connection, slot, acknowledgeLsn, lastCommitUnixMicros, fallbacks, setAside);
+      writeDeclarations();
       connection.commit();
       replaceCounts(insertedCounts);
     }
@@ -498,6 +543,7 @@ public final class ChangeSink implements AutoCloseable {
     pushedBytes = 0;
     streamFailure = null;
     streaming = null;
+    declarations.clear();
   }
 
   /** Drops a batch that could not be written (the source will send it again after reconnecting). */

@@ -8,6 +8,7 @@ import io.pgtrail.postgres.connect.PgConnections;
 import io.pgtrail.testing.PgVersion;
 import io.pgtrail.testing.TestPostgres;
 import io.pgtrail.worker.Change;
+import io.pgtrail.worker.KeyDeclaration;
 import io.pgtrail.worker.WorkerHarness;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -123,6 +124,44 @@ class ChangeSinkTest {
     }
     assertThat(recorded).containsEntry("public.orders CREATE", 3L).containsEntry("public.orders UPDATE", 1L)
         .containsEntry("public.orders DELETE", 1L);
+  }
+
+  @Test
+  void keyDeclarationsAreWrittenWithTheirBatchOrAcknowledgementAndAReplayAddsNone() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    KeyDeclaration withRows = new KeyDeclaration(16400, "public", "orders", List.of("tenant", "id"), 1);
+    KeyDeclaration alone = new KeyDeclaration(16400, "public", "orders", List.of(), 7);
+    String rows = "SELECT count(*) FROM " + KeysTable.NAME;
+    for (int session = 1; session <= 2; session++) { // the second session replays what the first wrote
+      try (ChangeSink sink = sink(db)) {
+        sink.declared(withRows);
+        sink.add(change(2, Change.Operation.CREATE, "{}"));
+        assertThat(sink.flush(2, 0, false).absorbedReplays()).isEqualTo(session == 2);
+        sink.declared(alone);
+        sink.acknowledge(8, 0);
+        assertThat(sink.pendingDeclarations()).isZero();
+      }
+      assertThat(WorkerHarness.count(db, rows)).isEqualTo(2);
+    }
+    try (Connection c = PgConnections.open(db)) {
+      assertThat(KeysTable.latestUpTo(c, "test_slot", 6)).containsExactly(withRows);
+      assertThat(KeysTable.latestUpTo(c, "test_slot", 7)).containsExactly(alone);
+      assertThat(KeysTable.latestUpTo(c, "other_slot", 7)).isEmpty();
+    }
+  }
+
+  @Test
+  void batchesAndAcknowledgementsWithoutDeclarationsDoNotTouchTheKeysTable() throws Exception {
+    ConnectionSettings db = TestPostgres.newDatabase(version, "sink");
+    try (ChangeSink sink = sink(db)) {
+      try (Connection c = PgConnections.open(db)) {
+        c.createStatement().execute("DROP TABLE " + KeysTable.NAME); // any statement on it would now fail
+      }
+      sink.add(change(1, Change.Operation.CREATE, "{}"));
+      assertThat(sink.flush(1, 0).inserted()).isEqualTo(1);
+      sink.acknowledge(2, 0);
+    }
+    assertThat(WorkerHarness.count(db, "SELECT acknowledged_lsn FROM pgtrail_progress")).isEqualTo(2);
   }
 
   @Test
