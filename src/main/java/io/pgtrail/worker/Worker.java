@@ -49,6 +49,7 @@ public final class Worker implements Runnable {
   private static final long STATUS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final Duration DESTINATION_SOCKET_TIMEOUT = Duration.ofMinutes(2);
   private static final long STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
+  private static final long STOP_CONFIRM_NANOS = TimeUnit.SECONDS.toNanos(2);
   private static final long LAG_QUERY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   /** Everything the loop needs, resolved (passwords included) from the config. */
@@ -195,6 +196,11 @@ public final class Worker implements Runnable {
         } catch (Exception e) {
           streaming = false;
           if (stopRequested) {
+            // the last batch or its acknowledgement failed while stopping: the slot sends it again at the next
+            // start; said once, as every failure is
+            Throwable cause = e instanceof DestinationFailure d ? d.getCause() : e;
+            LOG.warn("stopping after a failure at position {}: {}", LogSequenceNumber.valueOf(acknowledgedLsn),
+                FailureClass.describe(cause));
             break;
           }
           failed(e);
@@ -551,9 +557,14 @@ public final class Worker implements Runnable {
     private void loop() throws Exception {
       long idleSince = System.nanoTime();
       long stopDeadline = 0;
-      while (!stopRequested || inTransaction && System.nanoTime() < stopDeadline) {
-        if (stopRequested && stopDeadline == 0) {
-          stopDeadline = System.nanoTime() + STOP_GRACE_NANOS;
+      while (true) {
+        if (stopRequested) {
+          if (stopDeadline == 0) {
+            stopDeadline = System.nanoTime() + STOP_GRACE_NANOS;
+          }
+          if (!inTransaction || System.nanoTime() >= stopDeadline) {
+            break;
+          }
         }
         PgOutputMessage message = readPending();
         long now = System.nanoTime();
@@ -746,13 +757,37 @@ public final class Worker implements Runnable {
 
     /** On stop: write what is pending, acknowledge it, and tell the server now. */
     private void finish() throws SQLException, DestinationFailure {
-      // stopped inside a transaction (the stop grace ran out before its commit arrived): nothing of it is
-      // written, so the destination holds exactly what the slot confirms; the slot sends it all again
-      if (sink.pendingRows() > 0 && !inTransaction) {
-        flush();
+      LOG.info("stopping: {} changes pending, {} a transaction, last commit {}, acknowledging {}", sink.pendingRows(),
+          inTransaction ? "inside" : "not inside", LogSequenceNumber.valueOf(lastCommitEndLsn),
+          LogSequenceNumber.valueOf(ackable));
+      if (sink.pendingRows() > 0) {
+        flush(); // inside a transaction only when the stop grace ran out: the slot sends all of it again
       }
       acknowledgeWhenIdle();
       reportStatus(true);
+      awaitSlotConfirmed();
+    }
+
+    /**
+     * A clean stop leaves the slot where the destination is: the last status update travels on the stream just
+     * before it closes, so it is read back from the slot (sent again while it is not there, for a moment at most).
+     */
+    private void awaitSlotConfirmed() throws SQLException {
+      long deadline = System.nanoTime() + STOP_CONFIRM_NANOS;
+      while (reportedLsn != 0 && Long.compareUnsigned(startsAt(), reportedLsn) < 0) {
+        if (System.nanoTime() > deadline) {
+          LOG.warn("the slot did not confirm {} before the stop: the next start sends the changes after it again"
+              + " (the unique key absorbs them)", LogSequenceNumber.valueOf(reportedLsn));
+          return;
+        }
+        stream.forceUpdateStatus();
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
 
     private void closeQuietly() {

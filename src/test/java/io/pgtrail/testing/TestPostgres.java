@@ -4,8 +4,14 @@ import io.pgtrail.postgres.connect.ConnectionSettings;
 import io.pgtrail.postgres.embedded.LocalPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -21,7 +27,15 @@ public final class TestPostgres {
 
   private TestPostgres() {}
 
+  /** A data directory this old with no live postmaster belongs to a test JVM that ended before its cleanup. */
+  private static final Duration STALE_AFTER = Duration.ofMinutes(10);
+  private static boolean swept;
+
   public static synchronized LocalPostgres shared(PgVersion version) {
+    if (!swept) {
+      swept = true;
+      removeStaleDataDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+    }
     return SHARED.computeIfAbsent(version, v -> {
       // Many test classes share this server and slots are per server: leave room for all of them.
       LocalPostgres server = start(v, b -> b.maxReplicationSlots(400).maxWalSenders(100));
@@ -34,6 +48,47 @@ public final class TestPostgres {
       }));
       return server;
     });
+  }
+
+  /**
+   * Removes the data directories of servers that no longer run. The shared servers close on JVM exit, but a
+   * forked test JVM may be ended before that finishes (their WAL, kept by the tests' slots, runs to gigabytes),
+   * and runs add up until the disk is full.
+   */
+  static void removeStaleDataDirectories(Path tmp) {
+    Instant staleBefore = Instant.now().minus(STALE_AFTER);
+    try (Stream<Path> dirs = Files.list(tmp)) {
+      dirs.filter(d -> d.getFileName().toString().startsWith("pgtrail-pg-") && Files.isDirectory(d))
+          .filter(d -> !hasLivePostmaster(d) && lastModifiedBefore(d, staleBefore))
+          .forEach(TestPostgres::deleteQuietly);
+    } catch (IOException e) {
+      // nothing to sweep, or no right to: the tests run all the same
+    }
+  }
+
+  private static boolean hasLivePostmaster(Path dataDirectory) {
+    try {
+      String pid = Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).trim();
+      return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+    } catch (IOException | RuntimeException e) {
+      return false; // no pid file: not running
+    }
+  }
+
+  private static boolean lastModifiedBefore(Path path, Instant instant) {
+    try {
+      return Files.getLastModifiedTime(path).toInstant().isBefore(instant);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void deleteQuietly(Path root) {
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // another sweeper got there first
+    }
   }
 
   public static LocalPostgres start(PgVersion version, UnaryOperator<LocalPostgres.Builder> customize) {
