@@ -58,7 +58,8 @@ public final class TestPostgres {
   static void removeStaleDataDirectories(Path tmp) {
     Instant staleBefore = Instant.now().minus(STALE_AFTER);
     try (Stream<Path> dirs = Files.list(tmp)) {
-      dirs.filter(d -> d.getFileName().toString().startsWith("pgtrail-pg-") && Files.isDirectory(d))
+      // a data directory, and the pg_hba.conf written next to it
+      dirs.filter(d -> d.getFileName().toString().startsWith("pgtrail-pg-"))
           .filter(d -> !hasLivePostmaster(d) && lastModifiedBefore(d, staleBefore))
           .forEach(TestPostgres::deleteQuietly);
     } catch (IOException e) {

@@ -21,11 +21,14 @@ class TestPostgresSweepTest {
     Path running = dataDirectory("pgtrail-pg-running", Duration.ofHours(1), Long.toString(ProcessHandle.current().pid()));
     Path fresh = dataDirectory("pgtrail-pg-fresh", Duration.ZERO, null);
     Path other = dataDirectory("something-else", Duration.ofHours(1), null);
+    Path hba = Files.writeString(tmp.resolve("pgtrail-pg-stale-pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
+    Files.setLastModifiedTime(hba, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
 
     TestPostgres.removeStaleDataDirectories(tmp);
 
     assertThat(stale).doesNotExist();
     assertThat(deadPostmaster).doesNotExist();
+    assertThat(hba).doesNotExist();
     assertThat(running).exists();
     assertThat(fresh).exists();
     assertThat(other).exists();
