@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -85,8 +84,8 @@ public final class TestPostgres {
   }
 
   private static void deleteQuietly(Path root) {
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      LocalPostgres.deleteRecursively(root);
     } catch (IOException | UncheckedIOException e) {
       // another sweeper got there first
     }

@@ -160,7 +160,8 @@ public final class LocalPostgres implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path root) throws IOException {
+  /** Deletes a file or a directory with everything in it; nothing when it does not exist. */
+  public static void deleteRecursively(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

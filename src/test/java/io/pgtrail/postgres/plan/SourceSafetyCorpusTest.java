@@ -113,6 +113,11 @@ class SourceSafetyCorpusTest {
       Case.of("REPLICA IDENTITY NOTHING", "CREATE TABLE app.c_nothing (v text);"
           + " ALTER TABLE app.c_nothing REPLICA IDENTITY NOTHING", "app.c_nothing", "untracked n").warning(),
       Case.of("DROP TABLE", "CREATE TABLE app.c_drop (id int); DROP TABLE app.c_drop"),
+      // the trigger declares the new key in the stream (a logical message) inside the user's transaction
+      Case.of("primary key replaced", "CREATE TABLE app.c_rekey (a int PRIMARY KEY, b int NOT NULL);"
+          + " ALTER TABLE app.c_rekey DROP CONSTRAINT c_rekey_pkey, ADD PRIMARY KEY (b)", "app.c_rekey", "tracked f"),
+      Case.of("odd names in a composite key", "CREATE TABLE " + Q_ODD + ".\"K \"\"ey\" (\"ä b\" int, \"c'd\" text,"
+          + " PRIMARY KEY (\"ä b\", \"c'd\"))", ODD + ".K \"ey", "tracked f"),
       Case.of("CREATE EXTENSION with a table", "CREATE EXTENSION pgtrail_corpus", "app.corpus_settings", "untracked d"));
 
   /** Tables that exist before setup (owned by the owner role), and what setup makes of them. */
