@@ -39,6 +39,8 @@ public final class ChangeAssembler {
   public static final String MALFORMED_CONTEXT_KEY = "_malformed_context";
 
   private static final JsonFactory JSON = new JsonFactory();
+  /** The rows' JSON, one after another through one generator (see {@link JsonTextBuffer}). */
+  private final JsonTextBuffer rowBuffer = new JsonTextBuffer();
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final long TYPE_REFRESH_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
@@ -266,15 +268,21 @@ public final class ChangeAssembler {
    * minute per relation, and the row be written again with them.
    */
   private String rowJson(CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
-    StringWriter w = new StringWriter(256);
-    if (writeRow(w, r, row, old, keyOnly) || !mayRefreshTypes(r.relation().oid())) {
-      return w.toString();
+    if (writeRow(r, row, old, keyOnly) || !mayRefreshTypes(r.relation().oid())) {
+      return rowText();
     }
     CachedRelation refreshed = cache(r.relation());
     relations.put(r.relation().oid(), refreshed);
-    w = new StringWriter(256);
-    writeRow(w, refreshed, row, old, keyOnly);
-    return w.toString();
+    writeRow(refreshed, row, old, keyOnly);
+    return rowText();
+  }
+
+  private String rowText() {
+    try {
+      return rowBuffer.text();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private boolean mayRefreshTypes(int relationOid) {
@@ -288,10 +296,11 @@ public final class ChangeAssembler {
   }
 
   /** Unchanged TOAST values come from {@code old}; without one they are left out rather than guessed. */
-  private static boolean writeRow(StringWriter w, CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
+  private boolean writeRow(CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
     List<PgOutputMessage.Column> columns = r.relation().columns();
     boolean allParsed = true;
-    try (JsonGenerator g = JSON.createGenerator(w)) {
+    JsonGenerator g = rowBuffer.start();
+    try {
       g.writeStartObject();
       for (int i = 0; i < row.size() && i < columns.size(); i++) {
         if (keyOnly && !columns.get(i).isKey()) {
@@ -309,8 +318,9 @@ public final class ChangeAssembler {
         allParsed &= PgValues.write(g, r.types()[i], text);
       }
       g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    } catch (IOException | RuntimeException e) {
+      rowBuffer.discardGenerator();
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
     return allParsed;
   }

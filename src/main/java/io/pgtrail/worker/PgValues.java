@@ -1,10 +1,7 @@
 package io.pgtrail.worker;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.CharArrayWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,7 +19,6 @@ import java.sql.Statement;
  * cause) is recorded as its text, as a JSON string, rather than lost.
  */
 public final class PgValues {
-  private static final JsonFactory JSON = new JsonFactory();
 
   /**
    * The output settings of the replication session: the worker's values do not depend on the server's
@@ -62,52 +58,23 @@ public final class PgValues {
 
   /** Parsed into a buffer first, so a literal that cannot be parsed is still recorded, as text. */
   private static boolean writeParsedOrText(JsonGenerator g, PgType type, String text) throws IOException {
-    StructuredBuffer buffer = BUFFER.get();
-    buffer.reset();
+    JsonTextBuffer buffer = BUFFER.get();
     try {
-      writeStructured(buffer.generator, type, text);
-      buffer.generator.flush();
+      JsonGenerator structured = buffer.start();
+      writeStructured(structured, type, text);
+      structured.flush();
     } catch (RuntimeException unparseable) {
       buffer.discardGenerator();
       g.writeString(text);
       return false;
     }
     g.writeRawValue(buffer.chars(), 0, buffer.size());
+    buffer.letGoIfHuge();
     return true;
   }
 
-  /** One per thread: a generator kept open across values (no separator between root values). */
-  private static final ThreadLocal<StructuredBuffer> BUFFER = ThreadLocal.withInitial(StructuredBuffer::new);
-
-  private static final class StructuredBuffer extends CharArrayWriter {
-    private static final int KEEP_CHARS = 1 << 16;
-    JsonGenerator generator = newGenerator();
-
-    private JsonGenerator newGenerator() {
-      try {
-        return JSON.createGenerator(this).setRootValueSeparator(null);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    /** A parse failure leaves the generator inside a half-written value. */
-    void discardGenerator() {
-      generator = newGenerator();
-    }
-
-    @Override
-    public void reset() {
-      super.reset();
-      if (buf.length > KEEP_CHARS) {
-        buf = new char[1024];
-      }
-    }
-
-    char[] chars() {
-      return buf;
-    }
-  }
+  /** One per thread, apart from the row's own generator that the parsed value is copied into. */
+  private static final ThreadLocal<JsonTextBuffer> BUFFER = ThreadLocal.withInitial(JsonTextBuffer::new);
 
   private static void writeStructured(JsonGenerator g, PgType type, String text) throws IOException {
     if (text == null) {

@@ -49,11 +49,20 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:measured", "1:a run failed", "2:wrong usage"})
 public final class BenchCommand implements Callable<Integer> {
+  /**
+   * When a row became visible in the destination: its transaction's commit time (the destination runs with
+   * {@code track_commit_timestamp = on}), later than any time taken while the row was being inserted.
+   */
+  private static final String RECORDED_AT = "pg_xact_commit_timestamp(xmin)";
+
+  private long[] lastWorkloadBackend = {0, 0};
   private static final int ROWS_PER_STEP = 100; // each transaction: 100 INSERT + 100 UPDATE + 100 DELETE
   private static final String WORKER_SLOT = "bench_worker";
   private static final String REFERENCE_SLOT = "bench_reference";
   /** The GIN cleaner's pause (1 s without a commit) plus its tick (250 ms), and some slack. */
   private static final long WARM_UP_PAUSE_MILLIS = 1500;
+  /** The warm-up is this many throughput workloads long (see {@link #warmUp}). */
+  private static final int WARM_UP_RUNS = 2;
 
   @Option(names = "--changes", defaultValue = "300000", description = "Changes in the throughput run (default ${DEFAULT-VALUE})")
   int changes;
@@ -93,7 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path work = Files.createTempDirectory("pgtrail-bench-");
     try (LocalPostgres server = LocalPostgres.builder().dataDirectory(work.resolve("pg-source")).start();
         LocalPostgres destinationServer = LocalPostgres.builder().dataDirectory(work.resolve("pg-destination"))
-            .walLevel("replica").start()) {
+            .walLevel("replica").serverConfig("track_commit_timestamp", "on").start()) {
       ConnectionSettings source = server.createDatabase("bench_source");
       ConnectionSettings destination = destinationServer.createDatabase("bench_destination");
       prepareSource(server, source);
@@ -114,6 +123,11 @@ public final class BenchCommand implements Callable<Integer> {
         int throughputChanges = transactions * 3 * ROWS_PER_STEP;
 
         int warmupChanges = warmUp(source, destination, worker, transactions);
+        CpuBudget budget = new CpuBudget().trackServer("source", CpuBudget.postmasterPid(server.dataDirectory()))
+            .trackServer("destination", CpuBudget.postmasterPid(destinationServer.dataDirectory()))
+            .trackProcess("worker", worker.pid())
+            .trackProcess("bench (the workload's client, waiting)", ProcessHandle.current().pid());
+        Map<String, long[]> budgetBefore = budget.snapshot();
         Map<Long, long[]> writersBefore = workerDestinationSchedule(destination);
         double cpuBefore = cpuSeconds(worker.pid());
         double compilerCpuBefore = compilerCpuSeconds(worker.pid());
@@ -125,6 +139,7 @@ public final class BenchCommand implements Callable<Integer> {
         double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
         double compilerCpu = compilerCpuSeconds(worker.pid()) - compilerCpuBefore;
         long[] writer = busiestSince(writersBefore, workerDestinationSchedule(destination));
+        Map<String, long[]> budgetAfter = budget.snapshot();
         double seconds = runSeconds(destination, runStartMicros);
         double changesPerSecond = throughputChanges / seconds;
         System.out.printf("throughput: %d changes in %d transactions, first commit to last row %.2f s: %.0f changes/s%n",
@@ -136,6 +151,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  (the destination backend writing the batches, in those %.2f s: on a CPU %.2f s, waiting for"
             + " a CPU %.2f s, idle, waiting for the worker, %.2f s)%n", seconds, writer[0] / 1e9, writer[1] / 1e9,
             Math.max(0, seconds - (writer[0] + writer[1]) / 1e9));
+        printBudget(budgetBefore, budgetAfter);
 
         if (verbose) {
           printWritesByHalfSecond(destination);
@@ -143,7 +159,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  (GIN index entries the worker's cleaner had not merged yet: merged afterwards in %.2f s)%n",
             mergePendingGinEntries(destination));
         settle(source, destination);
-        double catchUpPerSecond = catchUp(source, destination, worker, transactions);
+        double catchUpPerSecond = catchUp(source, destination, worker, transactions, budget);
         settle(source, destination);
         long latencyStartMicros = nowMicros(destination);
         int latencyTransactions = Math.max(1, latencyRate * latencySeconds / (3 * ROWS_PER_STEP));
@@ -215,15 +231,16 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * A quarter of the workload through the worker, then removed: the runs measure a worker as it runs for days, its
-   * code compiled, not its first seconds. Cold, its JIT compiler took about 0.9 s of CPU during a 5 s run on 2
-   * cores, CPU the destination then lacks, while the reference COPY runs in PostgreSQL's compiled code. The pause
-   * after it lets the worker's GIN cleaner merge the (emptied) lists now, so that, as in the reference COPY, no
-   * merge falls into a run shorter than the cleaner's 10 s (both print the merge work they left afterwards).
+   * Twice the throughput workload through the worker, then removed: the runs measure a worker as it runs for
+   * days, its code compiled, not its first seconds. Cold, its JIT compiler took about 0.9 s of CPU during a 5 s run
+   * on 2 cores, CPU the destination then lacks, while the reference COPY runs in PostgreSQL's compiled code; after a
+   * warm-up of a quarter of the workload it still took about 0.2 s. The pause after it lets the worker's GIN cleaner
+   * merge the (emptied) lists now, so that, as in the reference COPY, no merge falls into a run shorter than the
+   * cleaner's 10 s (both print the merge work they left afterwards).
    */
   private int warmUp(ConnectionSettings source, ConnectionSettings destination, Process worker, int transactions)
       throws Exception {
-    int warmup = Math.max(1, transactions / 4);
+    int warmup = Math.max(1, transactions * WARM_UP_RUNS);
     runTransactions(source, warmup, 0);
     awaitRecorded(source, destination, warmup * 3L * ROWS_PER_STEP, worker);
     try (Connection c = PgConnections.open(destination); Statement s = c.createStatement()) {
@@ -240,25 +257,28 @@ public final class BenchCommand implements Callable<Integer> {
    * run, the source's own workload does not compete for these 2 cores with the destination while it is measured,
    * as on a source server of its own; the source's WAL sender, decoding for the worker, still does.
    */
-  private double catchUp(ConnectionSettings source, ConnectionSettings destination, Process worker, int transactions)
-      throws Exception {
+  private double catchUp(ConnectionSettings source, ConnectionSettings destination, Process worker, int transactions,
+      CpuBudget budget) throws Exception {
     int catchUpChanges = transactions * 3 * ROWS_PER_STEP;
     long sinceMicros = nowMicros(destination);
     signal(worker, "STOP");
     long resumeMicros;
     double cpuBefore;
+    Map<String, long[]> budgetBefore;
     try {
       runTransactions(source, transactions, 0);
     } finally {
+      budgetBefore = budget.snapshot();
       cpuBefore = cpuSeconds(worker.pid());
       resumeMicros = nowMicros(destination);
       signal(worker, "CONT");
     }
     awaitRecorded(source, destination, catchUpChanges, worker, sinceMicros);
     double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
+    Map<String, long[]> budgetAfter = budget.snapshot();
     double seconds;
     try (Connection c = PgConnections.open(destination); PreparedStatement ps = c.prepareStatement(
-        "SELECT extract(epoch FROM max(created_at) - to_timestamp(? / 1000000.0)) FROM changes"
+        "SELECT extract(epoch FROM max(" + RECORDED_AT + ") - to_timestamp(? / 1000000.0)) FROM changes"
             + " WHERE committed_at >= to_timestamp(? / 1000000.0)")) {
       ps.setLong(1, resumeMicros);
       ps.setLong(2, sinceMicros);
@@ -271,9 +291,18 @@ public final class BenchCommand implements Callable<Integer> {
     System.out.printf("catch-up: the same %d changes waiting in the slot, the worker resumed: last row after %.2f s:"
         + " %.0f changes/s%n  (the worker used %.1f s of CPU, %.1f us a change)%n", catchUpChanges, seconds, perSecond,
         workerCpu, workerCpu * 1e6 / catchUpChanges);
+    printBudget(budgetBefore, budgetAfter);
     System.out.printf("  (GIN index entries the worker's cleaner had not merged yet: merged afterwards in %.2f s)%n",
         mergePendingGinEntries(destination));
     return perSecond;
+  }
+
+  /** Who used the machine's CPU in the run, busiest first (see {@link CpuBudget}). */
+  private void printBudget(Map<String, long[]> before, Map<String, long[]> after) {
+    System.out.println("  (CPU in the run, by process:");
+    System.out.println("     " + CpuBudget.line("source workload backend", lastWorkloadBackend));
+    CpuBudget.describe(before, after).forEach(line -> System.out.println("     " + line));
+    System.out.println("  )");
   }
 
   private static void signal(Process process, String signal) throws Exception {
@@ -286,7 +315,7 @@ public final class BenchCommand implements Callable<Integer> {
   /** First source commit to last destination insert of the changes committed since {@code sinceMicros}. */
   private static double runSeconds(ConnectionSettings destination, long sinceMicros) throws Exception {
     try (Connection c = PgConnections.open(destination); PreparedStatement ps = c.prepareStatement(
-        "SELECT extract(epoch FROM max(created_at) - min(committed_at)) FROM changes"
+        "SELECT extract(epoch FROM max(" + RECORDED_AT + ") - min(committed_at)) FROM changes"
             + " WHERE committed_at >= to_timestamp(? / 1000000.0)")) {
       ps.setLong(1, sinceMicros);
       try (ResultSet rs = ps.executeQuery()) {
@@ -450,16 +479,29 @@ public final class BenchCommand implements Callable<Integer> {
             + " weight numeric, placed_at timestamptz NOT NULL, attributes jsonb)",
         "ALTER TABLE orders REPLICA IDENTITY FULL",
         "CREATE PUBLICATION bench FOR TABLE orders",
+        // one transaction of the workload in one call: one round trip and cached plans, so the workload's own
+        // client and backend take as little as they can of the 2 cores the measured pipeline runs on
+        "CREATE FUNCTION bench_step(first bigint, size int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN"
+            + " INSERT INTO orders SELECT g, 'customer-' || (g % 997), 'note ' || md5(g::text), (g % 100000) / 100.0,"
+            + " g * 0.001, now(), jsonb_build_object('channel', 'web', 'items', g % 7, 'tags', jsonb_build_array('a', 'b'))"
+            + " FROM generate_series(first, first + size - 1) g;"
+            + " UPDATE orders SET amount = amount + 1, placed_at = now() WHERE id BETWEEN first - size AND first - 1;"
+            + " DELETE FROM orders WHERE id BETWEEN first - 2 * size AND first - size - 1;"
+            + " END $$",
         // two transactions' worth of rows before the slots exist, so the first UPDATE and DELETE find rows
         "INSERT INTO orders SELECT g, 'customer', 'prefill', 0, 0, now(), '{}' FROM generate_series(1, "
             + 2 * ROWS_PER_STEP + ") g");
   }
 
-  /** Row insertion time rather than transaction start: created_at is what the latency is measured with. */
+  /**
+   * The store exactly as the worker creates it. Its {@code created_at} is the writing transaction's start
+   * ({@code now()}); the bench times rows by their destination commit ({@link #RECORDED_AT}) instead of changing
+   * that default: a volatile default such as {@code clock_timestamp()} makes COPY insert row by row instead of in
+   * multi-row batches, which cost the destination about 5% more CPU a row than the worker's COPY costs in production.
+   */
   private static void prepareDestination(ConnectionSettings destination, ChangesTable.Layout layout) throws Exception {
     try (Connection c = PgConnections.open(destination)) {
       ChangesTable.ensure(c, layout, java.time.Instant.now());
-      c.createStatement().execute("ALTER TABLE changes ALTER COLUMN created_at SET DEFAULT clock_timestamp()");
     }
   }
 
@@ -505,23 +547,21 @@ public final class BenchCommand implements Callable<Integer> {
    * rows inserted two transactions earlier; {@code periodNanos} paces them (0: as fast as possible).
    */
   private void runTransactions(ConnectionSettings source, int transactions, long periodNanos) throws Exception {
-    try (Connection c = PgConnections.open(source); Statement s = c.createStatement()) {
+    try (Connection c = PgConnections.open(source); Statement s = c.createStatement();
+        PreparedStatement step = c.prepareStatement("SELECT bench_step(?, " + ROWS_PER_STEP + ")")) {
       // the embedded server defaults to asynchronous commit, which delays WAL (and so decoding) by up to 200 ms
       s.execute("SET synchronous_commit = on");
-      c.setAutoCommit(false);
+      long backendPid;
+      try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        backendPid = rs.getLong(1);
+      }
       long start = System.nanoTime();
       for (int t = 0; t < transactions; t++) {
         long first = nextId;
         nextId += ROWS_PER_STEP;
-        s.execute("INSERT INTO orders SELECT g, 'customer-' || (g % 997), 'note ' || md5(g::text),"
-            + " (g % 100000) / 100.0, g * 0.001, now(),"
-            + " jsonb_build_object('channel', 'web', 'items', g % 7, 'tags', jsonb_build_array('a', 'b'))"
-            + " FROM generate_series(" + first + ", " + (first + ROWS_PER_STEP - 1) + ") g");
-        s.execute("UPDATE orders SET amount = amount + 1, placed_at = now() WHERE id BETWEEN "
-            + (first - ROWS_PER_STEP) + " AND " + (first - 1));
-        s.execute("DELETE FROM orders WHERE id BETWEEN " + (first - 2 * ROWS_PER_STEP) + " AND "
-            + (first - ROWS_PER_STEP - 1));
-        c.commit();
+        step.setLong(1, first);
+        step.execute(); // autocommit: the call is its transaction
         if (periodNanos > 0) {
           long due = start + (t + 1) * periodNanos;
           long wait = due - System.nanoTime();
@@ -530,6 +570,8 @@ public final class BenchCommand implements Callable<Integer> {
           }
         }
       }
+      // a backend of its own, so its whole life is the workload's; it ends with the connection, before any snapshot
+      lastWorkloadBackend = CpuBudget.lifetimeSchedule(backendPid);
     }
   }
 
@@ -607,7 +649,7 @@ public final class BenchCommand implements Callable<Integer> {
   private static double[] latencyPercentiles(ConnectionSettings destination, long sinceMicros) throws Exception {
     try (Connection c = PgConnections.open(destination); var ps = c.prepareStatement(
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)"
-            + " FROM (SELECT extract(epoch FROM created_at - committed_at) * 1000 AS ms FROM changes"
+            + " FROM (SELECT extract(epoch FROM " + RECORDED_AT + " - committed_at) * 1000 AS ms FROM changes"
             + " WHERE committed_at >= to_timestamp(? / 1000000.0)) latencies")) {
       ps.setLong(1, sinceMicros);
       try (ResultSet rs = ps.executeQuery()) {
@@ -683,7 +725,7 @@ public final class BenchCommand implements Callable<Integer> {
   private static void printWritesByHalfSecond(ConnectionSettings destination) throws Exception {
     try (Connection c = PgConnections.open(destination); ResultSet rs = c.createStatement().executeQuery(
         "WITH t AS (SELECT min(committed_at) AS start FROM changes)"
-            + " SELECT floor(extract(epoch FROM created_at - t.start) * 2) / 2 AS second, count(*)"
+            + " SELECT floor(extract(epoch FROM " + RECORDED_AT + " - t.start) * 2) / 2 AS second, count(*)"
             + " FROM changes, t GROUP BY 1 ORDER BY 1")) {
       while (rs.next()) {
         System.out.printf("  %5.1f s: %6d rows written%n", rs.getDouble(1), rs.getLong(2));
@@ -695,7 +737,7 @@ public final class BenchCommand implements Callable<Integer> {
     try (Connection c = PgConnections.open(destination); var ps = c.prepareStatement(
         "SELECT to_char(date_trunc('second', committed_at), 'HH24:MI:SS'), count(*),"
             + " round(avg(ms)::numeric, 1), round(max(ms)::numeric, 1)"
-            + " FROM (SELECT committed_at, extract(epoch FROM created_at - committed_at) * 1000 AS ms FROM changes"
+            + " FROM (SELECT committed_at, extract(epoch FROM " + RECORDED_AT + " - committed_at) * 1000 AS ms FROM changes"
             + " WHERE committed_at >= to_timestamp(? / 1000000.0)) l GROUP BY 1 ORDER BY 1")) {
       ps.setLong(1, sinceMicros);
       try (ResultSet rs = ps.executeQuery()) {
@@ -782,12 +824,22 @@ public final class BenchCommand implements Callable<Integer> {
     }
     try (Connection c = PgConnections.open(reference); InputStream in = new BufferedInputStream(Files.newInputStream(data))) {
       ChangesTable.ensure(c, layout, java.time.Instant.now());
+      long backendPid;
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        backendPid = rs.getLong(1);
+      }
       c.setAutoCommit(false);
+      long[] before = CpuBudget.lifetimeSchedule(backendPid);
       long started = System.nanoTime();
       long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
           "COPY changes (" + columns + ") FROM STDIN (FORMAT binary)", in, 1 << 16);
       c.commit();
-      return copied / ((System.nanoTime() - started) / 1e9);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      long[] after = CpuBudget.lifetimeSchedule(backendPid);
+      System.out.printf("  (the reference's backend, in those %.2f s: on a CPU %.2f s, waiting for a CPU %.2f s)%n",
+          seconds, (after[0] - before[0]) / 1e9, (after[1] - before[1]) / 1e9);
+      return copied / seconds;
     }
   }
 
