@@ -126,14 +126,15 @@ public final class BenchCommand implements Callable<Integer> {
         CpuBudget budget = new CpuBudget().trackServer("source", CpuBudget.postmasterPid(server.dataDirectory()))
             .trackServer("destination", CpuBudget.postmasterPid(destinationServer.dataDirectory()))
             .trackProcess("worker", worker.pid())
-            .trackProcess("bench (the workload's client, waiting)", ProcessHandle.current().pid());
+            .trackProcess("bench (the workload's client)", ProcessHandle.current().pid());
+        stageRows(source, transactions);
         Map<String, long[]> budgetBefore = budget.snapshot();
         Map<Long, long[]> writersBefore = workerDestinationSchedule(destination);
         double cpuBefore = cpuSeconds(worker.pid());
         double compilerCpuBefore = compilerCpuSeconds(worker.pid());
         long loadStarted = System.nanoTime();
         long runStartMicros = nowMicros(destination);
-        runTransactions(source, transactions, 0);
+        commitTransactions(source, transactions, 0);
         double loadSeconds = (System.nanoTime() - loadStarted) / 1e9;
         awaitRecorded(source, destination, throughputChanges, worker);
         double workerCpu = cpuSeconds(worker.pid()) - cpuBefore;
@@ -151,7 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  (the destination backend writing the batches, in those %.2f s: on a CPU %.2f s, waiting for"
             + " a CPU %.2f s, idle, waiting for the worker, %.2f s)%n", seconds, writer[0] / 1e9, writer[1] / 1e9,
             Math.max(0, seconds - (writer[0] + writer[1]) / 1e9));
-        printBudget(budgetBefore, budgetAfter);
+        printBudget(budgetBefore, budgetAfter, true);
 
         if (verbose) {
           printWritesByHalfSecond(destination);
@@ -291,16 +292,19 @@ public final class BenchCommand implements Callable<Integer> {
     System.out.printf("catch-up: the same %d changes waiting in the slot, the worker resumed: last row after %.2f s:"
         + " %.0f changes/s%n  (the worker used %.1f s of CPU, %.1f us a change)%n", catchUpChanges, seconds, perSecond,
         workerCpu, workerCpu * 1e6 / catchUpChanges);
-    printBudget(budgetBefore, budgetAfter);
+    printBudget(budgetBefore, budgetAfter, false);
     System.out.printf("  (GIN index entries the worker's cleaner had not merged yet: merged afterwards in %.2f s)%n",
         mergePendingGinEntries(destination));
     return perSecond;
   }
 
   /** Who used the machine's CPU in the run, busiest first (see {@link CpuBudget}). */
-  private void printBudget(Map<String, long[]> before, Map<String, long[]> after) {
+  /** {@code workloadInRun}: the source workload committed inside the run (live), not before it (catch-up). */
+  private void printBudget(Map<String, long[]> before, Map<String, long[]> after, boolean workloadInRun) {
     System.out.println("  (CPU in the run, by process:");
-    System.out.println("     " + CpuBudget.line("source workload backend", lastWorkloadBackend));
+    if (workloadInRun) {
+      System.out.println("     " + CpuBudget.line("source workload backend", lastWorkloadBackend));
+    }
     CpuBudget.describe(before, after).forEach(line -> System.out.println("     " + line));
     System.out.println("  )");
   }
@@ -479,12 +483,13 @@ public final class BenchCommand implements Callable<Integer> {
             + " weight numeric, placed_at timestamptz NOT NULL, attributes jsonb)",
         "ALTER TABLE orders REPLICA IDENTITY FULL",
         "CREATE PUBLICATION bench FOR TABLE orders",
+        // the rows the workload inserts, computed before it runs (unlogged: no WAL, so nothing to decode)
+        "CREATE UNLOGGED TABLE bench_rows (LIKE orders INCLUDING ALL)",
         // one transaction of the workload in one call: one round trip and cached plans, so the workload's own
         // client and backend take as little as they can of the 2 cores the measured pipeline runs on
         "CREATE FUNCTION bench_step(first bigint, size int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN"
-            + " INSERT INTO orders SELECT g, 'customer-' || (g % 997), 'note ' || md5(g::text), (g % 100000) / 100.0,"
-            + " g * 0.001, now(), jsonb_build_object('channel', 'web', 'items', g % 7, 'tags', jsonb_build_array('a', 'b'))"
-            + " FROM generate_series(first, first + size - 1) g;"
+            + " INSERT INTO orders SELECT id, customer, note, amount, weight, now(), attributes FROM bench_rows"
+            + " WHERE id BETWEEN first AND first + size - 1;"
             + " UPDATE orders SET amount = amount + 1, placed_at = now() WHERE id BETWEEN first - size AND first - 1;"
             + " DELETE FROM orders WHERE id BETWEEN first - 2 * size AND first - size - 1;"
             + " END $$",
@@ -547,6 +552,26 @@ public final class BenchCommand implements Callable<Integer> {
    * rows inserted two transactions earlier; {@code periodNanos} paces them (0: as fast as possible).
    */
   private void runTransactions(ConnectionSettings source, int transactions, long periodNanos) throws Exception {
+    stageRows(source, transactions);
+    commitTransactions(source, transactions, periodNanos);
+  }
+
+  /**
+   * Computes the rows the next {@code transactions} will insert ({@code md5}, {@code jsonb_build_object}: about
+   * a quarter of the workload backend's CPU), before the run, so the measured run's source backend only writes.
+   */
+  private void stageRows(ConnectionSettings source, int transactions) throws Exception {
+    try (Connection c = PgConnections.open(source); Statement s = c.createStatement()) {
+      s.execute("TRUNCATE bench_rows");
+      s.execute("INSERT INTO bench_rows SELECT g, 'customer-' || (g % 997), 'note ' || md5(g::text),"
+          + " (g % 100000) / 100.0, g * 0.001, now(),"
+          + " jsonb_build_object('channel', 'web', 'items', g % 7, 'tags', jsonb_build_array('a', 'b'))"
+          + " FROM generate_series(" + nextId + ", " + (nextId + (long) transactions * ROWS_PER_STEP - 1) + ") g");
+      s.execute("ANALYZE bench_rows");
+    }
+  }
+
+  private void commitTransactions(ConnectionSettings source, int transactions, long periodNanos) throws Exception {
     try (Connection c = PgConnections.open(source); Statement s = c.createStatement();
         PreparedStatement step = c.prepareStatement("SELECT bench_step(?, " + ROWS_PER_STEP + ")")) {
       // the embedded server defaults to asynchronous commit, which delays WAL (and so decoding) by up to 200 ms

@@ -77,7 +77,7 @@ final class CpuBudget {
   }
 
   static String line(String label, long[] schedule) {
-    return String.format(Locale.ROOT, "%-34s on a CPU %5.2f s, waiting for one %5.2f s", label, schedule[0] / 1e9,
+    return String.format(Locale.ROOT, "%-32s on a CPU %5.2f s, waiting for one %5.2f s", label, schedule[0] / 1e9,
         schedule[1] / 1e9);
   }
 
@@ -112,12 +112,12 @@ final class CpuBudget {
     }
   }
 
-  /** A postgres child's role from its title ("postgres: walsender ...", "postgres: walwriter"); "" for a root. */
+  /** A postgres child's role from its title ("postgres: walsender ...", "postgres: walwriter"), or postmaster. */
   private static String role(long pid) {
     try {
       String title = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ').trim();
       if (!title.startsWith("postgres: ")) {
-        return "";
+        return "postmaster";
       }
       String rest = title.substring("postgres: ".length());
       if (rest.startsWith("walsender")) {
@@ -129,7 +129,7 @@ final class CpuBudget {
       }
       return rest.split(" ")[0];
     } catch (IOException gone) {
-      return "";
+      return "ended";
     }
   }
 
