@@ -19,7 +19,6 @@ import java.sql.Statement;
  * cause) is recorded as its text, as a JSON string, rather than lost.
  */
 public final class PgValues {
-
   /**
    * The output settings of the replication session: the worker's values do not depend on the server's
    * defaults, and timestamptz values are rendered in UTC whatever the source's time zone.
