@@ -42,6 +42,8 @@ public final class ChangeAssembler {
   /** The rows' JSON, one after another through one generator (see {@link JsonTextBuffer}). */
   private final JsonTextBuffer rowBuffer = new JsonTextBuffer();
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Rows whose JSON is longer let their decoded values go as soon as the change is assembled. */
+  private static final int HUGE_ROW_CHARS = 1 << 20;
   private static final long TYPE_REFRESH_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
   private final String database;
@@ -195,8 +197,19 @@ public final class ChangeAssembler {
   private Change change(CachedRelation r, Change.Operation operation, TupleData old, TupleData now,
       String before, String after, long lsn, long queuedAtMicros) {
     Relation rel = r.relation();
-    return new Change(database, rel.namespace(), rel.name(), primaryKey(r, now != null ? now : old, old),
+    Change assembled = new Change(database, rel.namespace(), rel.name(), primaryKey(r, now != null ? now : old, old),
         operation, before, after, rowContext(), committedAtMicros, queuedAtMicros, transactionId, lsn);
+    if ((long) before.length() + after.length() > HUGE_ROW_CHARS) {
+      releaseValues(old);
+      releaseValues(now);
+    }
+    return assembled;
+  }
+
+  private static void releaseValues(TupleData row) {
+    if (row != null) {
+      row.releaseValues();
+    }
   }
 
   private CachedRelation relation(int oid) {
@@ -299,7 +312,7 @@ public final class ChangeAssembler {
   private boolean writeRow(CachedRelation r, TupleData row, TupleData old, boolean keyOnly) {
     List<PgOutputMessage.Column> columns = r.relation().columns();
     boolean allParsed = true;
-    JsonGenerator g = rowBuffer.start();
+    JsonGenerator g = rowBuffer.start(expectedChars(columns, row, old, keyOnly));
     try {
       g.writeStartObject();
       for (int i = 0; i < row.size() && i < columns.size(); i++) {
@@ -323,6 +336,20 @@ public final class ChangeAssembler {
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
     return allParsed;
+  }
+
+  /** About the length of the row's JSON: its values' text and its column names. */
+  private static long expectedChars(List<PgOutputMessage.Column> columns, TupleData row, TupleData old,
+      boolean keyOnly) {
+    long chars = 2;
+    for (int i = 0; i < row.size() && i < columns.size(); i++) {
+      if (keyOnly && !columns.get(i).isKey()) {
+        continue;
+      }
+      String text = row.kind(i) == TupleData.UNCHANGED_TOAST && old != null ? old.value(i) : row.value(i);
+      chars += columns.get(i).name().length() + 4 + (text == null ? 4 : text.length());
+    }
+    return chars;
   }
 
   private void clearContexts() {

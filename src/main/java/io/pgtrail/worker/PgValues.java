@@ -59,16 +59,13 @@ public final class PgValues {
   private static boolean writeParsedOrText(JsonGenerator g, PgType type, String text) throws IOException {
     JsonTextBuffer buffer = BUFFER.get();
     try {
-      JsonGenerator structured = buffer.start();
-      writeStructured(structured, type, text);
-      structured.flush();
+      writeStructured(buffer.start(text.length()), type, text);
     } catch (RuntimeException unparseable) {
       buffer.discardGenerator();
       g.writeString(text);
       return false;
     }
-    g.writeRawValue(buffer.chars(), 0, buffer.size());
-    buffer.letGoIfHuge();
+    g.writeRawValue(buffer.text());
     return true;
   }
 

@@ -790,20 +790,22 @@ public final class Worker implements Runnable {
       }
     }
 
+    /**
+     * Each step on its own: one that fails (a sink left inconsistent by the failure that ends the session)
+     * must not leave the replication connection open, or the slot stays active for a walsender nobody reads
+     * and every reconnect is refused.
+     */
     private void closeQuietly() {
-      if (sink != null) {
-        sink.discard();
-      }
-      if (cleaner != null) {
-        cleaner.close();
-      }
       Connection replicationConnection = replication == null ? null : (Connection) replication;
-      for (AutoCloseable c : new AutoCloseable[] {stream, replicationConnection, sourceSql, destination}) {
+      AutoCloseable discardSink = sink == null ? null : sink::discard;
+      AutoCloseable stopCleaner = cleaner == null ? null : cleaner::close;
+      for (AutoCloseable c : new AutoCloseable[] {discardSink, stopCleaner, stream, replicationConnection, sourceSql,
+          destination}) {
         if (c != null) {
           try {
             c.close();
           } catch (Exception ignored) {
-            // the connection is already gone; nothing to do
+            // the connection is already gone, or the session's state with it; nothing to do
           }
         }
       }

@@ -48,6 +48,11 @@ public final class WorkerResources {
   public static final String CONFIG_HASH = "pgtrail.io/config-hash";
   public static final int DEFAULT_METRICS_PORT = 9090;
   public static final long RUN_AS = 10001L;
+  /**
+   * The heap follows the container's memory limit; an OutOfMemoryError ends the process (a restart the
+   * Deployment counts and shows) rather than leaving a worker whose threads died half-way.
+   */
+  public static final String JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
       .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
@@ -325,7 +330,7 @@ public final class WorkerResources {
                 .withImage(in.image())
                 .withImagePullPolicy(in.imagePullPolicy())
                 .withArgs("worker", "--config", CONFIG_PATH)
-                .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75").endEnv()
+                .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TOOL_OPTIONS).endEnv()
                 .addNewEnv().withName("PGTRAIL_LOG_FORMAT").withValue(in.logFormat() == null ? "text" : in.logFormat())
                   .endEnv()
                 .addNewPort().withName("metrics").withContainerPort(in.metricsPort()).withProtocol("TCP").endPort()

@@ -33,6 +33,14 @@ public final class TupleData {
     return values[column];
   }
 
+  /**
+   * Lets the values go once a change was assembled from them: a 50 MB text must not stay reachable (through
+   * the message being handled) while its JSON is copied into the destination's buffer.
+   */
+  public void releaseValues() {
+    Arrays.fill(values, null);
+  }
+
   public boolean isUnchangedToast(int column) {
     return kinds[column] == UNCHANGED_TOAST;
   }

@@ -119,7 +119,13 @@ final class CopyBinaryBuffer {
       }
       if (size == 0) {
         bytes = null; // nothing to keep: the old array may be collected before the new one is allocated
-        bytes = new byte[(int) more];
+        try {
+          bytes = new byte[(int) more];
+        } finally {
+          if (bytes == null) { // the allocation failed: the buffer stays usable (empty) for discard and reset
+            bytes = new byte[INITIAL_BYTES];
+          }
+        }
       } else {
         bytes = Arrays.copyOf(bytes, (int) (size + more));
       }

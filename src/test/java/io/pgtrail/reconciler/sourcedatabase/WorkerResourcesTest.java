@@ -156,5 +156,9 @@ class WorkerResourcesTest {
       assertThat(e.getName()).isEqualTo("PGTRAIL_LOG_FORMAT");
       assertThat(e.getValue()).isEqualTo("json");
     });
+    assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("JAVA_TOOL_OPTIONS");
+      assertThat(e.getValue().split(" ")).contains("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
+    });
   }
 }
