@@ -53,7 +53,8 @@ public final class SetupPlan {
     steps.add(new Step("Publication members: tracked tables whose writes publishing cannot break",
         membership(r), false));
     if (r.contextTriggers()) {
-      steps.add(new Step("Context function (Bemi's protocol), unless one exists already", contextFunction(r), false));
+      steps.add(new Step("Context function (Bemi's protocol), unless one exists already; pgtrail's runs as its owner",
+          contextFunction(r), false));
       steps.add(new Step("Context triggers on tracked tables", contextTriggers(r), false));
     }
     steps.add(new Step("Event trigger: partitions get REPLICA IDENTITY FULL"
@@ -278,15 +279,54 @@ public final class SetupPlan {
         + "  END LOOP;\nEND\n" + DO;
   }
 
+  /**
+   * Creates the context function when there is none. pgtrail's runs as its owner (SECURITY DEFINER), so a
+   * commented write still succeeds where {@code EXECUTE} on {@code pg_logical_emit_message} was revoked from
+   * PUBLIC; one created by an earlier version without it is altered. Bemi's own function is left as it is,
+   * with a WARNING when that revocation would make its users' commented writes fail.
+   */
   private static String contextFunction(SetupRequest r) {
-    return "DO " + DO + "\nDECLARE\n  s name;\nBEGIN\n"
-        + "  IF " + TrackingSql.contextFunctionSchema() + " IS NULL THEN\n"
+    String function = Catalog.CONTEXT_FUNCTION + "()";
+    return "DO " + DO + "\nDECLARE\n  s name := " + TrackingSql.contextFunctionSchema() + ";\n  f record;\nBEGIN\n"
+        + "  IF s IS NULL THEN\n"
         + "    s := " + TrackingSql.routineSchema(r.scope()) + ";\n"
         + "    EXECUTE format(" + Identifiers.literal(SetupSql.createContextFunctionTemplate()) + ", s);\n"
-        + "    EXECUTE format('COMMENT ON FUNCTION %I." + Catalog.CONTEXT_FUNCTION + "() IS %L', s, "
+        + "    EXECUTE format('COMMENT ON FUNCTION %I." + function + " IS %L', s, "
         + Identifiers.literal(TrackingSql.FUNCTION_MARKER) + ");\n"
-        + "    RAISE NOTICE '" + DID + "CREATE FUNCTION %." + Catalog.CONTEXT_FUNCTION + "()', quote_ident(s);\n"
+        + "    RAISE NOTICE '" + DID + "CREATE FUNCTION %." + function + "', quote_ident(s);\n"
+        + "    RETURN;\n"
+        + "  END IF;\n"
+        + "  SELECT p.prosecdef, pg_catalog.obj_description(p.oid, 'pg_proc') = "
+        + Identifiers.literal(TrackingSql.FUNCTION_MARKER) + " AS ours INTO f\n"
+        + "    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
+        + "   WHERE n.nspname = s AND p.proname = '" + Catalog.CONTEXT_FUNCTION + "' AND p.pronargs = 0;\n"
+        + "  IF f.ours AND NOT f.prosecdef THEN\n"
+        + "    BEGIN\n"
+        + "      EXECUTE format('ALTER FUNCTION %I." + function + " SECURITY DEFINER', s);\n"
+        + "      RAISE NOTICE '" + DID + "ALTER FUNCTION %." + function + " SECURITY DEFINER', quote_ident(s);\n"
+        + "    EXCEPTION WHEN OTHERS THEN\n"
+        + "      RAISE WARNING 'pgtrail: cannot make %." + function + " SECURITY DEFINER: %', quote_ident(s), SQLERRM\n"
+        + "        USING HINT = 'Run setup as the function''s owner; until then a commented write fails where"
+        + " EXECUTE on pg_logical_emit_message is revoked from PUBLIC.';\n"
+        + "    END;\n"
+        + "  ELSIF NOT f.prosecdef AND NOT " + emitMessageIsPublic() + " THEN\n"
+        + "    RAISE WARNING 'pgtrail: %." + function + " (not pgtrail''s) runs as the writing role, and EXECUTE on"
+        + " pg_logical_emit_message is revoked from PUBLIC: a /*Bemi ... Bemi*/ write of a role without it fails',"
+        + " quote_ident(s)\n"
+        + "      USING HINT = 'Grant EXECUTE on pg_logical_emit_message (its text variant) to the application roles"
+        + ", or ALTER FUNCTION ... SECURITY DEFINER as its owner.';\n"
         + "  END IF;\nEND\n" + DO;
+  }
+
+  /**
+   * PUBLIC may execute {@code pg_logical_emit_message} with a text payload (the default ACL grants it; its
+   * signature gained a {@code flush} argument in PostgreSQL 17).
+   */
+  private static String emitMessageIsPublic() {
+    return "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc e WHERE e.proname = 'pg_logical_emit_message'"
+        + " AND e.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND e.proargtypes[2] = 'text'::pg_catalog.regtype"
+        + " AND e.proacl IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(e.proacl) a"
+        + " WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))";
   }
 
   private static String contextTriggers(SetupRequest r) {

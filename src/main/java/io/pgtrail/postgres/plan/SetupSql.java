@@ -77,7 +77,7 @@ public final class SetupSql {
    */
   public static String createContextFunction(String schema) {
     return "CREATE FUNCTION " + Identifiers.quote(schema) + "." + Catalog.CONTEXT_FUNCTION + "()\n"
-        + "  RETURNS TRIGGER LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS " + BODY_TAG + "\n"
+        + "  RETURNS TRIGGER LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS " + BODY_TAG + "\n"
         + contextFunctionBody()
         + BODY_TAG;
   }
@@ -85,7 +85,7 @@ public final class SetupSql {
   /** {@link #createContextFunction} as a format() template with the schema as {@code %I}. */
   static String createContextFunctionTemplate() {
     return "CREATE FUNCTION %I." + Catalog.CONTEXT_FUNCTION + "()\n"
-        + "  RETURNS TRIGGER LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS " + BODY_TAG + "\n"
+        + "  RETURNS TRIGGER LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS " + BODY_TAG + "\n"
         + contextFunctionBody().replace("%", "%%")
         + BODY_TAG;
   }

@@ -1,6 +1,7 @@
 package io.pgtrail.postgres.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.pgtrail.postgres.catalog.Identifiers;
@@ -125,6 +126,66 @@ class SetupExecutorTest {
     List<String> changes = Db.column(db, "SELECT encode(data, 'escape') FROM pg_logical_slot_peek_binary_changes("
         + "'" + name + "', NULL, NULL, 'proto_version', '1', 'publication_names', '" + name + "', 'messages', 'true')");
     assertThat(String.join("\n", changes)).contains("_bemi").contains("{\"user_id\": 42}");
+  }
+
+  /** An application role that may write orders and nothing else; roles are per server, so each is new. */
+  private ConnectionSettings applicationRole() {
+    String role = "app_" + version.major() + "_" + ROLES.incrementAndGet();
+    String password = "app-" + java.util.UUID.randomUUID();
+    Db.execute(db, "CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'",
+        "GRANT USAGE ON SCHEMA public TO " + role, "GRANT SELECT, INSERT, UPDATE ON orders TO " + role,
+        "GRANT USAGE ON SEQUENCE orders_id_seq TO " + role);
+    return db.withUser(role, password);
+  }
+
+  private String decodedMessages() {
+    return String.join("\n", Db.column(db, "SELECT encode(data, 'escape') FROM pg_logical_slot_peek_binary_changes("
+        + "'" + name + "', NULL, NULL, 'proto_version', '1', 'publication_names', '" + name + "', 'messages', 'true')"));
+  }
+
+  /** A hardened database: EXECUTE on pg_logical_emit_message revoked from PUBLIC. */
+  private void revokeEmittingMessagesFromPublic() {
+    Db.execute(db, "DO $$ DECLARE f regprocedure; BEGIN"
+        + " FOR f IN SELECT oid FROM pg_proc WHERE proname = 'pg_logical_emit_message' LOOP"
+        + " EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f); END LOOP; END $$");
+  }
+
+  @Test
+  void aCommentedWriteSucceedsWhereEmittingMessagesIsRevokedFromPublic() throws Exception {
+    revokeEmittingMessagesFromPublic();
+    setup(db, request(TrackingScope.schemas("public"), false, true));
+    ConnectionSettings app = applicationRole();
+
+    assertThatThrownBy(() -> Db.execute(app, "SELECT pg_logical_emit_message(true, 'x', 'y')"))
+        .as("the revocation holds for the application role").hasMessageContaining("permission denied");
+    Db.execute(app, "INSERT INTO orders (total) VALUES (10) /*Bemi {\"user_id\": 7} Bemi*/",
+        "UPDATE orders SET total = 11 /*Bemi {\"user_id\": 8} Bemi*/");
+
+    assertThat(decodedMessages()).contains("{\"user_id\": 7}").contains("{\"user_id\": 8}");
+  }
+
+  @Test
+  void aContextFunctionOfAnEarlierVersionIsMadeToRunAsItsOwner() throws Exception {
+    setup(db, request(TrackingScope.schemas("public"), false, true));
+    Db.execute(db, "ALTER FUNCTION public._bemi_row_trigger_func() SECURITY INVOKER");
+
+    SetupResult again = setup(db, request(TrackingScope.schemas("public"), false, true));
+
+    assertThat(again.executedSteps()).anyMatch(step -> step.contains("SECURITY DEFINER"));
+    assertThat(Db.scalar(db, "SELECT prosecdef FROM pg_proc WHERE proname = '_bemi_row_trigger_func'")).isEqualTo(true);
+    assertThat(setup(db, request(TrackingScope.schemas("public"), false, true)).executedSteps()).isEmpty();
+  }
+
+  @Test
+  void someoneElsesContextFunctionIsLeftAloneWithAWarningWhereEmittingMessagesIsRevoked() throws Exception {
+    Db.execute(db, "CREATE FUNCTION public._bemi_row_trigger_func() RETURNS trigger LANGUAGE plpgsql AS"
+        + " $$ BEGIN RETURN NEW; END $$");
+    revokeEmittingMessagesFromPublic();
+
+    SetupResult result = setup(db, request(TrackingScope.schemas("public"), false, true));
+
+    assertThat(result.warnings()).anyMatch(w -> w.contains("pg_logical_emit_message is revoked from PUBLIC"));
+    assertThat(Db.scalar(db, "SELECT prosecdef FROM pg_proc WHERE proname = '_bemi_row_trigger_func'")).isEqualTo(false);
   }
 
   @Test

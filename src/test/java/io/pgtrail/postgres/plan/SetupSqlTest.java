@@ -82,10 +82,10 @@ class SetupSqlTest {
   }
 
   @Test
-  void contextFunctionIsBemisWithAPinnedSearchPath() {
+  void contextFunctionIsBemisRunningAsItsOwnerWithAPinnedSearchPath() {
     assertThat(SetupSql.createContextFunction("public"))
         .startsWith("CREATE FUNCTION \"public\"._bemi_row_trigger_func()")
-        .contains("SET search_path = pg_catalog, pg_temp")
+        .contains("SECURITY DEFINER SET search_path = pg_catalog, pg_temp")
         .contains("split_part(split_part(current_query(), '/*Bemi ', 2), ' Bemi*/', 1)")
         .contains("pg_logical_emit_message(true, '_bemi', _bemi_metadata)")
         .doesNotContain("EXCEPTION");
