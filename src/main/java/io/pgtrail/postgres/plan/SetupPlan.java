@@ -22,6 +22,10 @@ public final class SetupPlan {
   public static final int MIN_SERVER_MAJOR = 14;
   /** Prefix of the NOTICE that reports one executed change. */
   public static final String DID = "pgtrail: did: ";
+  /** The detail of the gap record for a table setup published that the event trigger never saw. */
+  public static final String PUBLISHED_LATE = "published late by setup: the event trigger did not publish it when it"
+      + " was created (it did not fire: session_replication_role = replica or the trigger disabled; or it could not:"
+      + " an earlier TableNotPublished record says why); its changes before this are not in the trail";
   /** Prefix of the NOTICE that reports something teardown left in place, with the reason. */
   public static final String KEPT = "pgtrail: kept: ";
   /** Lock wait a setup statement accepts before it skips a busy table (the next run picks it up). */
@@ -48,6 +52,10 @@ public final class SetupPlan {
         + " (a table list, publish_via_partition_root), marked as pgtrail's", publication(r), false));
     steps.add(new Step("PostgreSQL 18: FULL that pgtrail set goes back to DEFAULT on tables with virtual generated"
         + " columns and a primary key", keepFullOffVirtualColumnsStep(r.publication()), false));
+    if (r.trackNewTables() && r.scope().coversNewTables()) {
+      steps.add(new Step("Gap messages for tables the event trigger did not publish when they were created",
+          publishedLate(r), false));
+    }
     steps.add(new Step("REPLICA IDENTITY FULL on tracked tables and their partitions where it is DEFAULT"
         + " (recorded in the marker; USING INDEX and NOTHING stay as chosen)", replicaIdentity(r), false));
     steps.add(new Step("Publication members: tracked tables whose writes publishing cannot break",
@@ -277,6 +285,59 @@ public final class SetupPlan {
         + "        USING HINT = 'Run setup as the table''s owner (or a superuser); the next setup run tracks it.';\n"
         + "    END;\n"
         + "  END LOOP;\nEND\n" + DO;
+  }
+
+  /**
+   * Tables of the scope outside the publication while the event trigger already served this very scope (its
+   * function unchanged): the trigger did not publish them when they were created (it did not fire, under
+   * {@code session_replication_role = replica} or disabled; or it could not). Their changes until now are not
+   * in the trail. In the transaction that publishes them (the next steps, or the event trigger as their
+   * replica identity changes) a {@link GapMessage} each, which the worker writes as a gap record.
+   */
+  private static String publishedLate(SetupRequest r) {
+    String scope = TrackingSql.inScope(r.scope(), "c", "n");
+    return "DO " + DO + "\nDECLARE\n  t record;\nBEGIN\n"
+        + "  IF NOT " + eventTriggerServesThisScope(r) + " THEN\n    RETURN;\n  END IF;\n"
+        + "  FOR t IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
+        + "      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        + "      WHERE " + scope + " AND NOT " + TrackingSql.willBeLeftOut("c") + "\n"
+        + "      AND NOT " + TrackingSql.member(r.publication(), "c.oid") + "\n"
+        + "    ORDER BY 1, 2\n"
+        + "  LOOP\n"
+        + emitPublishedLate(r)
+        + "  END LOOP;\nEND\n" + DO;
+  }
+
+  /**
+   * True when the event trigger exists (enabled or not) and its function is the one this request would
+   * create: it has been adding this scope's new tables, so an in-scope table outside the publication escaped it.
+   */
+  private static String eventTriggerServesThisScope(SetupRequest r) {
+    if (!(r.trackNewTables() && r.scope().coversNewTables())) {
+      return "false";
+    }
+    ManagedNames names = ManagedNames.forPublication(r.publication());
+    return "EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger e JOIN pg_catalog.pg_proc p ON p.oid = e.evtfoid"
+        + " WHERE e.evtname = " + Identifiers.literal(names.eventTrigger()) + " AND p.proname = "
+        + Identifiers.literal(names.function()) + " AND p.prosrc = " + Identifiers.literal(EventTriggerSql.body(r)) + ")";
+  }
+
+  /** The gap message for a table published late, in its own block: setup goes on if it cannot be written. */
+  private static String emitPublishedLate(SetupRequest r) {
+    return "        BEGIN\n"
+        + "          PERFORM pg_catalog.pg_logical_emit_message(true, " + Identifiers.literal(GapMessage.PREFIX)
+        + ", pg_catalog.json_build_object('gap', " + Identifiers.literal(GapMessage.TABLE_NOT_PUBLISHED)
+        + ", 'publication', " + pub(r) + ", 'schema', t.nspname, 'table', t.relname, 'detail', "
+        + Identifiers.literal(PUBLISHED_LATE) + ")::text);\n"
+        + "      RAISE NOTICE '" + DID + "%', format('gap message: %I.%I published late', t.nspname, t.relname);\n"
+        + "    EXCEPTION WHEN OTHERS THEN\n"
+        + "      RAISE WARNING 'pgtrail: no gap record for %.%, published late: %', quote_ident(t.nspname),"
+        + " quote_ident(t.relname), SQLERRM;\n"
+        + "    END;\n";
+  }
+
+  private static String pub(SetupRequest r) {
+    return Identifiers.literal(r.publication());
   }
 
   /**

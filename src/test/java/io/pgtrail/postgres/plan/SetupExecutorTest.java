@@ -189,6 +189,41 @@ class SetupExecutorTest {
   }
 
   @Test
+  void tablesTheEventTriggerDidNotSeeArePublishedByTheNextSetupWithAGapMessage() throws Exception {
+    SetupRequest tracking = request(TrackingScope.schemas("public"), true, false);
+    setup(db, tracking);
+    try (Connection c = PgConnections.open(db); java.sql.Statement s = c.createStatement()) {
+      s.execute("SET session_replication_role = replica"); // as replication tools set it for their sessions
+      s.execute("CREATE TABLE restored (id int PRIMARY KEY)");
+      s.execute("RESET session_replication_role");
+      s.execute("ALTER EVENT TRIGGER \"" + ManagedNames.forPublication(name).eventTrigger() + "\" DISABLE");
+      s.execute("CREATE TABLE made_while_disabled (id int PRIMARY KEY)");
+      s.execute("ALTER EVENT TRIGGER \"" + ManagedNames.forPublication(name).eventTrigger() + "\" ENABLE");
+    }
+    assertThat(published()).doesNotContain("public.restored", "public.made_while_disabled");
+
+    SetupResult again = setup(db, tracking);
+
+    assertThat(published()).contains("public.restored", "public.made_while_disabled");
+    assertThat(again.executedSteps()).contains("gap message: public.restored published late");
+    String messages = decodedMessages();
+    for (String table : List.of("restored", "made_while_disabled")) {
+      assertThat(messages).containsPattern("TableNotPublished.*\"table\" : \"" + table + "\".*published late by setup");
+    }
+  }
+
+  @Test
+  void aTableThatJoinsTheScopeBecauseTheScopeGrewIsNoGap() throws Exception {
+    setup(db, request(TrackingScope.schemas("public"), true, false));
+    Db.execute(db, "CREATE SCHEMA billing", "CREATE TABLE billing.invoices (id int PRIMARY KEY)");
+
+    setup(db, request(TrackingScope.schemas("public", "billing"), true, false));
+
+    assertThat(published()).contains("billing.invoices");
+    assertThat(decodedMessages()).doesNotContain("published late");
+  }
+
+  @Test
   void hostileIdentifiersAreTrackedAndNothingElseHappens() throws Exception {
     Db.execute(db,
         "CREATE SCHEMA \"Sch \"\"ema\"\"; --\"",
