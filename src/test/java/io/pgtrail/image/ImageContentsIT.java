@@ -178,7 +178,9 @@ class ImageContentsIT {
     } finally {
       worker.destroy();
       worker.waitFor(20, TimeUnit.SECONDS);
-      worker.destroyForcibly();
+      worker.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      // the slot would hold WAL of the shared server for the rest of the run
+      io.pgtrail.worker.WorkerHarness.dropSlot(source, "image_slot");
     }
   }
 
