@@ -313,9 +313,6 @@ public final class SetupPlan {
    * create: it has been adding this scope's new tables, so an in-scope table outside the publication escaped it.
    */
   private static String eventTriggerServesThisScope(SetupRequest r) {
-    if (!(r.trackNewTables() && r.scope().coversNewTables())) {
-      return "false";
-    }
     ManagedNames names = ManagedNames.forPublication(r.publication());
     return "EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger e JOIN pg_catalog.pg_proc p ON p.oid = e.evtfoid"
         + " WHERE e.evtname = " + Identifiers.literal(names.eventTrigger()) + " AND p.proname = "
@@ -324,20 +321,17 @@ public final class SetupPlan {
 
   /** The gap message for a table published late, in its own block: setup goes on if it cannot be written. */
   private static String emitPublishedLate(SetupRequest r) {
-    return "        BEGIN\n"
-        + "          PERFORM pg_catalog.pg_logical_emit_message(true, " + Identifiers.literal(GapMessage.PREFIX)
+    return "    BEGIN\n"
+        + "      PERFORM pg_catalog.pg_logical_emit_message(true, " + Identifiers.literal(GapMessage.PREFIX)
         + ", pg_catalog.json_build_object('gap', " + Identifiers.literal(GapMessage.TABLE_NOT_PUBLISHED)
-        + ", 'publication', " + pub(r) + ", 'schema', t.nspname, 'table', t.relname, 'detail', "
+        + ", 'publication', " + Identifiers.literal(r.publication()) + ", 'schema', t.nspname, 'table', t.relname,"
+        + " 'detail', "
         + Identifiers.literal(PUBLISHED_LATE) + ")::text);\n"
         + "      RAISE NOTICE '" + DID + "%', format('gap message: %I.%I published late', t.nspname, t.relname);\n"
         + "    EXCEPTION WHEN OTHERS THEN\n"
         + "      RAISE WARNING 'pgtrail: no gap record for %.%, published late: %', quote_ident(t.nspname),"
         + " quote_ident(t.relname), SQLERRM;\n"
         + "    END;\n";
-  }
-
-  private static String pub(SetupRequest r) {
-    return Identifiers.literal(r.publication());
   }
 
   /**

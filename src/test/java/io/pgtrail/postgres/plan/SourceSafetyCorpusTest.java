@@ -39,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * session holds an ACCESS EXCLUSIVE lock on a tracked table), and afterwards tracking must be what
  * docs/source-safety.md says: which tables are published, under which name, with which identity. Then
  * INSERT, UPDATE, DELETE and TRUNCATE run on every table, and the slot shows partitions under their root.
+ * The database is hardened: EXECUTE on pg_logical_emit_message is revoked from PUBLIC.
  * Add a case: one line in {@link #CORPUS}.
  */
 @ParameterizedClass
@@ -118,7 +119,10 @@ class SourceSafetyCorpusTest {
           + " ALTER TABLE app.c_rekey DROP CONSTRAINT c_rekey_pkey, ADD PRIMARY KEY (b)", "app.c_rekey", "tracked f"),
       Case.of("odd names in a composite key", "CREATE TABLE " + Q_ODD + ".\"K \"\"ey\" (\"ä b\" int, \"c'd\" text,"
           + " PRIMARY KEY (\"ä b\", \"c'd\"))", ODD + ".K \"ey", "tracked f"),
-      Case.of("CREATE EXTENSION with a table", "CREATE EXTENSION pgtrail_corpus", "app.corpus_settings", "untracked d"));
+      Case.of("CREATE EXTENSION with a table", "CREATE EXTENSION pgtrail_corpus", "app.corpus_settings", "untracked d"),
+      // the context trigger emits a logical message although EXECUTE on it is revoked from PUBLIC (fixture)
+      Case.of("a write with a Bemi context", "INSERT INTO app.keyed VALUES (900, 'x') /*Bemi {\"user_id\": 1} Bemi*/;"
+          + " UPDATE app.keyed SET v = 'y' WHERE id = 900 /*Bemi {\"user_id\": 2} Bemi*/", "app.keyed", "tracked f"));
 
   /** Tables that exist before setup (owned by the owner role), and what setup makes of them. */
   private static final Map<String, String> FIXTURE = expectations(
@@ -183,6 +187,9 @@ class SourceSafetyCorpusTest {
         "GRANT USAGE, CREATE ON SCHEMA app, other, " + Q_ODD + " TO " + creator + ", " + owner,
         "GRANT CREATE ON DATABASE " + Identifiers.quote(db.database()) + " TO " + creator + ", " + owner,
         "GRANT SELECT ON ALL TABLES IN SCHEMA app TO " + creator,
+        // a hardened database: nothing pgtrail installs may rely on PUBLIC's right to emit logical messages
+        "DO $$ DECLARE f regprocedure; BEGIN FOR f IN SELECT oid FROM pg_proc WHERE proname = 'pg_logical_emit_message'"
+            + " LOOP EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f); END LOOP; END $$",
         "CREATE TABLE app.keyed (id int PRIMARY KEY, v text)",
         "CREATE TABLE app.keyless (v text)",
         "CREATE TABLE app.by_index (id int NOT NULL, v text, CONSTRAINT by_index_id UNIQUE (id))",
@@ -197,6 +204,7 @@ class SourceSafetyCorpusTest {
     for (String t : List.of("keyed", "keyless", "by_index", "events", "events_1", "logs", "logs_a", "fixed_nothing")) {
       Db.execute(db, "ALTER TABLE app." + t + " OWNER TO " + owner);
     }
+    Db.execute(db, "GRANT SELECT, INSERT, UPDATE ON app.keyed TO " + creator);
   }
 
   /** A trusted extension whose script creates a table, written beside the server's own extensions. */
